@@ -1,0 +1,84 @@
+"""What every Nova model shares, and the schema facts Django's Meta cannot say.
+
+Conventions the schema engine (``schema.model_schema``) reads:
+
+- Plain Django fields; the SQL type each one gets on each backend is decided
+  in one place per backend (``schema.dialects``), matching Nova's SQLAlchemy
+  types (``int(11)``, ``tinyint(1)``, ``float``, naive ``datetime``...).
+- ``unique=True`` on a field is a unique *constraint*, named as the backend
+  names it (PostgreSQL ``<table>_<column>_key``, MySQL ``<column>``).
+- A named ``UniqueConstraint`` in ``Meta.constraints`` is a unique *index* of
+  that name (Nova's ``CREATE UNIQUE INDEX uuid ON instances``); a named
+  ``Index`` in ``Meta.indexes`` is a plain index of that name.
+- A ``ForeignKey`` with ``db_constraint=True`` is a foreign-key constraint in
+  the database; ``db_constraint=False`` is a relation Nova uses without one
+  (still navigable in Django). Foreign keys never ask Django for an index
+  (``db_index=False``): Nova's indexes are declared explicitly.
+- ``schema_facts`` (a :class:`SchemaFacts`) on a model carries the rest.
+"""
+from dataclasses import dataclass, field
+
+from django.db import models
+
+
+@dataclass(frozen=True)
+class CompositeForeignKey:
+    columns: tuple
+    ref_table: str
+    ref_columns: tuple
+
+
+@dataclass(frozen=True)
+class SchemaFacts:
+    """Per-model facts of Nova's real schema that Django's ``Meta`` cannot express."""
+
+    #: Nova's column order, where it differs from the fields' order
+    #: (e.g. ``quotas`` has ``id`` first, ``instance_types`` has ``name`` before ``id``).
+    column_order: tuple = ()
+    #: ``(name, (column, ...))`` indexes that exist only on MySQL: left behind
+    #: there when older migrations dropped foreign keys, or added by InnoDB for
+    #: a foreign key added later.
+    mysql_indexes: tuple = ()
+    #: columns whose foreign-key constraint Nova added with ``ALTER TABLE``
+    #: after the table existed: present on MySQL and PostgreSQL, never on SQLite.
+    late_foreign_keys: tuple = ()
+    #: multi-column foreign keys (Django's ForeignKey is single-column).
+    composite_foreign_keys: tuple = field(default_factory=tuple)
+    #: composite foreign keys that are also late (not on SQLite).
+    late_composite: bool = False
+
+
+class NovaQuerySet(models.QuerySet):
+    def live(self):
+        """Rows Nova considers present: ``deleted`` false (or NULL, as old Essex rows have)."""
+        return self.exclude(deleted=True)
+
+    def soft_deleted(self):
+        return self.filter(deleted=True)
+
+
+class NovaModel(models.Model):
+    """A table of Nova's database: unmanaged by Django's migrations, routed to ``nova``."""
+
+    schema_facts = SchemaFacts()
+
+    class Meta:
+        abstract = True
+        managed = False
+
+
+class SoftDeleteModel(NovaModel):
+    """Nova's ``NovaBase`` columns: timestamps and the soft-delete flag.
+
+    Nova never removes a row: it sets ``deleted`` (and ``deleted_at``).
+    """
+
+    created_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted = models.BooleanField(null=True, blank=True, default=False)
+
+    objects = NovaQuerySet.as_manager()
+
+    class Meta(NovaModel.Meta):
+        abstract = True
