@@ -1,5 +1,6 @@
 #!/usr/bin/env python
 """novaweb's command-line entry point (Django's manage.py)."""
+
 import os
 import sys
 

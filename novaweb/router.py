@@ -4,6 +4,7 @@ Every model of the ``inventory`` and ``schema`` apps lives in the Nova
 database; nothing else does. Django's ``migrate`` never creates a table
 there: ``db_sync`` owns that schema.
 """
+
 from django.conf import settings
 
 NOVA_APPS = frozenset({"inventory", "schema"})

@@ -9,6 +9,7 @@ Read from the environment or a ``.env`` file at the project root:
 
 With nothing set, both databases are SQLite files under ``var/``.
 """
+
 from pathlib import Path
 
 import environ
@@ -33,7 +34,7 @@ def _database(var, default):
     url = env.str(var, default=default)
     try:
         config = env.db_url_config(url)
-    except Exception as exc:  # django-environ raises several kinds
+    except Exception as exc:  # noqa: BLE001 -- django-environ raises several kinds
         raise ImproperlyConfigured(f"{var} is not a valid database URL ({url!r}): {exc}") from None
     if not config.get("ENGINE"):
         raise ImproperlyConfigured(f"{var} has an unknown scheme: {url!r}")

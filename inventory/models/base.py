@@ -16,6 +16,7 @@ Conventions the schema engine (``schema.model_schema``) reads:
   (``db_index=False``): Nova's indexes are declared explicitly.
 - ``schema_facts`` (a :class:`SchemaFacts`) on a model carries the rest.
 """
+
 from dataclasses import dataclass, field
 
 from django.db import models
@@ -28,7 +29,7 @@ class CompositeForeignKey:
     ref_columns: tuple
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class SchemaFacts:
     """Per-model facts of Nova's real schema that Django's ``Meta`` cannot express."""
 
@@ -46,6 +47,9 @@ class SchemaFacts:
     composite_foreign_keys: tuple = field(default_factory=tuple)
     #: composite foreign keys that are also late (not on SQLite).
     late_composite: bool = False
+    #: ``{column: unbound field}`` where Nova's column type differs from what
+    #: Django would derive (a relation column wider than the key it points to).
+    column_types: dict = field(default_factory=dict)
 
 
 class NovaQuerySet(models.QuerySet):

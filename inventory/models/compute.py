@@ -1,0 +1,291 @@
+"""Compute: instances, flavors and what hangs off an instance."""
+
+from django.db import models
+
+from .base import SchemaFacts, SoftDeleteModel
+
+
+class BlockDeviceMapping(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    instance = models.ForeignKey(
+        "Instance", models.DO_NOTHING, db_constraint=True, db_index=False, related_name="block_device_mappings"
+    )
+    device_name = models.CharField(max_length=255)
+    delete_on_termination = models.BooleanField(null=True, blank=True)
+    virtual_name = models.CharField(max_length=255, null=True, blank=True)
+    snapshot = models.ForeignKey(
+        "inventory.Snapshot",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=True,
+        db_index=False,
+        related_name="block_device_mappings",
+    )
+    volume = models.ForeignKey(
+        "inventory.Volume",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=True,
+        db_index=False,
+        related_name="block_device_mappings",
+    )
+    volume_size = models.IntegerField(null=True, blank=True)
+    no_device = models.BooleanField(null=True, blank=True)
+    connection_info = models.TextField(null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "block_device_mapping"
+
+
+class InstanceAction(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    action = models.CharField(max_length=255, null=True, blank=True)
+    error = models.TextField(null=True, blank=True)
+    instance = models.ForeignKey(
+        "Instance",
+        models.DO_NOTHING,
+        db_column="instance_uuid",
+        to_field="uuid",
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        related_name="actions",
+    )
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "instance_actions"
+
+
+class InstanceFault(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    instance = models.ForeignKey(
+        "Instance",
+        models.DO_NOTHING,
+        db_column="instance_uuid",
+        to_field="uuid",
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        related_name="faults",
+    )
+    code = models.IntegerField()
+    message = models.CharField(max_length=255, null=True, blank=True)
+    details = models.TextField(null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "instance_faults"
+
+
+class InstanceInfoCache(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    network_info = models.TextField(null=True, blank=True)
+    instance = models.OneToOneField(
+        "Instance", models.DO_NOTHING, to_field="uuid", db_constraint=True, db_index=False, related_name="info_cache"
+    )
+
+    schema_facts = SchemaFacts(
+        late_foreign_keys=("instance_id",),
+    )
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "instance_info_caches"
+
+
+class InstanceMetadata(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    instance = models.ForeignKey(
+        "Instance", models.DO_NOTHING, db_constraint=True, db_index=False, related_name="metadata"
+    )
+    key = models.CharField(max_length=255, null=True, blank=True)
+    value = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "instance_metadata"
+
+
+class FlavorExtraSpec(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    flavor = models.ForeignKey(
+        "Flavor",
+        models.DO_NOTHING,
+        db_column="instance_type_id",
+        db_constraint=True,
+        db_index=False,
+        related_name="extra_specs",
+    )
+    key = models.CharField(max_length=255, null=True, blank=True)
+    value = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "instance_type_extra_specs"
+
+
+class Flavor(SoftDeleteModel):
+    name = models.CharField(max_length=255, null=True, blank=True)
+    id = models.AutoField(primary_key=True)
+    memory_mb = models.IntegerField()
+    vcpus = models.IntegerField()
+    swap = models.IntegerField()
+    vcpu_weight = models.IntegerField(null=True, blank=True)
+    flavorid = models.CharField(max_length=255, null=True, blank=True)
+    rxtx_factor = models.FloatField(null=True, blank=True)
+    root_gb = models.IntegerField(null=True, blank=True)
+    ephemeral_gb = models.IntegerField(null=True, blank=True)
+
+    schema_facts = SchemaFacts(
+        column_order=("created_at", "updated_at", "deleted_at", "deleted", "name", "id"),
+    )
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "instance_types"
+
+
+class Instance(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    internal_id = models.IntegerField(null=True, blank=True)
+    user_id = models.CharField(max_length=255, null=True, blank=True)
+    project_id = models.CharField(max_length=255, null=True, blank=True)
+    image_ref = models.CharField(max_length=255, null=True, blank=True)
+    kernel_id = models.CharField(max_length=255, null=True, blank=True)
+    ramdisk_id = models.CharField(max_length=255, null=True, blank=True)
+    server_name = models.CharField(max_length=255, null=True, blank=True)
+    launch_index = models.IntegerField(null=True, blank=True)
+    key_name = models.CharField(max_length=255, null=True, blank=True)
+    key_data = models.TextField(null=True, blank=True)
+    power_state = models.IntegerField(null=True, blank=True)
+    vm_state = models.CharField(max_length=255, null=True, blank=True)
+    memory_mb = models.IntegerField(null=True, blank=True)
+    vcpus = models.IntegerField(null=True, blank=True)
+    hostname = models.CharField(max_length=255, null=True, blank=True)
+    host = models.CharField(max_length=255, null=True, blank=True)
+    user_data = models.TextField(null=True, blank=True)
+    reservation_id = models.CharField(max_length=255, null=True, blank=True)
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    launched_at = models.DateTimeField(null=True, blank=True)
+    terminated_at = models.DateTimeField(null=True, blank=True)
+    display_name = models.CharField(max_length=255, null=True, blank=True)
+    display_description = models.CharField(max_length=255, null=True, blank=True)
+    availability_zone = models.CharField(max_length=255, null=True, blank=True)
+    locked = models.BooleanField(null=True, blank=True)
+    os_type = models.CharField(max_length=255, null=True, blank=True)
+    launched_on = models.TextField(null=True, blank=True)
+    flavor = models.ForeignKey(
+        "Flavor",
+        models.DO_NOTHING,
+        db_column="instance_type_id",
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        related_name="instances",
+    )
+    vm_mode = models.CharField(max_length=255, null=True, blank=True)
+    uuid = models.CharField(max_length=36, null=True, blank=True)
+    architecture = models.CharField(max_length=255, null=True, blank=True)
+    root_device_name = models.CharField(max_length=255, null=True, blank=True)
+    access_ip_v4 = models.CharField(max_length=255, null=True, blank=True)
+    access_ip_v6 = models.CharField(max_length=255, null=True, blank=True)
+    config_drive = models.CharField(max_length=255, null=True, blank=True)
+    task_state = models.CharField(max_length=255, null=True, blank=True)
+    default_ephemeral_device = models.CharField(max_length=255, null=True, blank=True)
+    default_swap_device = models.CharField(max_length=255, null=True, blank=True)
+    progress = models.IntegerField(null=True, blank=True)
+    auto_disk_config = models.BooleanField(null=True, blank=True)
+    shutdown_terminate = models.BooleanField(null=True, blank=True)
+    disable_terminate = models.BooleanField(null=True, blank=True)
+    root_gb = models.IntegerField(null=True, blank=True)
+    ephemeral_gb = models.IntegerField(null=True, blank=True)
+    cell_name = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "instances"
+        indexes = [models.Index(fields=["project_id"], name="project_id")]
+        constraints = [models.UniqueConstraint(fields=["uuid"], name="uuid")]
+
+
+class KeyPair(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    name = models.CharField(max_length=255, null=True, blank=True)
+    user_id = models.CharField(max_length=255, null=True, blank=True)
+    fingerprint = models.CharField(max_length=255, null=True, blank=True)
+    public_key = models.TextField(null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "key_pairs"
+
+
+class Migration(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    source_compute = models.CharField(max_length=255, null=True, blank=True)
+    dest_compute = models.CharField(max_length=255, null=True, blank=True)
+    dest_host = models.CharField(max_length=255, null=True, blank=True)
+    status = models.CharField(max_length=255, null=True, blank=True)
+    instance = models.ForeignKey(
+        "Instance",
+        models.DO_NOTHING,
+        db_column="instance_uuid",
+        to_field="uuid",
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        related_name="migrations",
+    )
+    old_flavor = models.ForeignKey(
+        "Flavor",
+        models.DO_NOTHING,
+        db_column="old_instance_type_id",
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    new_flavor = models.ForeignKey(
+        "Flavor",
+        models.DO_NOTHING,
+        db_column="new_instance_type_id",
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+
+    schema_facts = SchemaFacts(
+        # Nova declared migrations.instance_uuid as String(255), wider than instances.uuid.
+        column_types={"instance_uuid": models.CharField(max_length=255, null=True)},
+    )
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "migrations"
+
+
+class S3Image(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    uuid = models.CharField(max_length=36)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "s3_images"
+
+
+class VirtualStorageArray(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    display_name = models.CharField(max_length=255, null=True, blank=True)
+    display_description = models.CharField(max_length=255, null=True, blank=True)
+    project_id = models.CharField(max_length=255, null=True, blank=True)
+    availability_zone = models.CharField(max_length=255, null=True, blank=True)
+    flavor = models.ForeignKey(
+        "Flavor", models.DO_NOTHING, db_column="instance_type_id", db_constraint=False, db_index=False, related_name="+"
+    )
+    image_ref = models.CharField(max_length=255, null=True, blank=True)
+    vc_count = models.IntegerField()
+    vol_count = models.IntegerField()
+    status = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "virtual_storage_arrays"

@@ -1,0 +1,160 @@
+"""Hosts and scheduling: services, compute nodes, aggregates, cells, consoles."""
+
+from django.db import models
+
+from .base import SoftDeleteModel
+
+
+class AgentBuild(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    hypervisor = models.CharField(max_length=255, null=True, blank=True)
+    os = models.CharField(max_length=255, null=True, blank=True)
+    architecture = models.CharField(max_length=255, null=True, blank=True)
+    version = models.CharField(max_length=255, null=True, blank=True)
+    url = models.CharField(max_length=255, null=True, blank=True)
+    md5hash = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "agent_builds"
+
+
+class AggregateHost(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    host = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    aggregate = models.ForeignKey(
+        "Aggregate", models.DO_NOTHING, db_constraint=True, db_index=False, related_name="hosts"
+    )
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "aggregate_hosts"
+
+
+class AggregateMetadata(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    aggregate = models.ForeignKey(
+        "Aggregate", models.DO_NOTHING, db_constraint=True, db_index=False, related_name="metadata"
+    )
+    key = models.CharField(max_length=255)
+    value = models.CharField(max_length=255)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "aggregate_metadata"
+
+
+class Aggregate(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    name = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    operational_state = models.CharField(max_length=255)
+    availability_zone = models.CharField(max_length=255)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "aggregates"
+
+
+class BandwidthUsage(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    start_period = models.DateTimeField()
+    last_refreshed = models.DateTimeField(null=True, blank=True)
+    bw_in = models.BigIntegerField(null=True, blank=True)
+    bw_out = models.BigIntegerField(null=True, blank=True)
+    mac = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "bw_usage_cache"
+
+
+class Cell(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    api_url = models.CharField(max_length=255, null=True, blank=True)
+    username = models.CharField(max_length=255, null=True, blank=True)
+    password = models.CharField(max_length=255, null=True, blank=True)
+    weight_offset = models.FloatField(null=True, blank=True)
+    weight_scale = models.FloatField(null=True, blank=True)
+    name = models.CharField(max_length=255, null=True, blank=True)
+    is_parent = models.BooleanField(null=True, blank=True)
+    rpc_host = models.CharField(max_length=255, null=True, blank=True)
+    rpc_port = models.IntegerField(null=True, blank=True)
+    rpc_virtual_host = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "cells"
+
+
+class ComputeNode(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    service = models.ForeignKey(
+        "Service", models.DO_NOTHING, db_constraint=False, db_index=False, related_name="compute_nodes"
+    )
+    vcpus = models.IntegerField()
+    memory_mb = models.IntegerField()
+    local_gb = models.IntegerField()
+    vcpus_used = models.IntegerField()
+    memory_mb_used = models.IntegerField()
+    local_gb_used = models.IntegerField()
+    hypervisor_type = models.TextField()
+    hypervisor_version = models.IntegerField()
+    cpu_info = models.TextField()
+    disk_available_least = models.IntegerField(null=True, blank=True)
+    free_ram_mb = models.IntegerField(null=True, blank=True)
+    free_disk_gb = models.IntegerField(null=True, blank=True)
+    current_workload = models.IntegerField(null=True, blank=True)
+    running_vms = models.IntegerField(null=True, blank=True)
+    hypervisor_hostname = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "compute_nodes"
+
+
+class ConsolePool(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    address = models.CharField(max_length=255, null=True, blank=True)
+    username = models.CharField(max_length=255, null=True, blank=True)
+    password = models.CharField(max_length=255, null=True, blank=True)
+    console_type = models.CharField(max_length=255, null=True, blank=True)
+    public_hostname = models.CharField(max_length=255, null=True, blank=True)
+    host = models.CharField(max_length=255, null=True, blank=True)
+    compute_host = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "console_pools"
+
+
+class Console(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    instance_name = models.CharField(max_length=255, null=True, blank=True)
+    instance = models.ForeignKey(
+        "inventory.Instance",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        related_name="consoles",
+    )
+    password = models.CharField(max_length=255, null=True, blank=True)
+    port = models.IntegerField(null=True, blank=True)
+    pool = models.ForeignKey(
+        "ConsolePool",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=True,
+        db_index=False,
+        related_name="consoles",
+    )
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "consoles"
+
+
+class Service(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    host = models.CharField(max_length=255, null=True, blank=True)
+    binary = models.CharField(max_length=255, null=True, blank=True)
+    topic = models.CharField(max_length=255, null=True, blank=True)
+    report_count = models.IntegerField()
+    disabled = models.BooleanField(null=True, blank=True)
+    availability_zone = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "services"

@@ -1,0 +1,228 @@
+"""Networking: networks, fixed and floating IPs, interfaces, security groups."""
+
+from django.db import models
+
+from .base import SchemaFacts, SoftDeleteModel
+
+
+class DnsDomain(SoftDeleteModel):
+    domain = models.CharField(primary_key=True, max_length=512)
+    scope = models.CharField(max_length=255, null=True, blank=True)
+    availability_zone = models.CharField(max_length=255, null=True, blank=True)
+    project = models.ForeignKey(
+        "inventory.Project",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=True,
+        db_index=False,
+        related_name="dns_domains",
+    )
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "dns_domains"
+
+
+class FixedIp(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    address = models.CharField(max_length=255, null=True, blank=True)
+    network = models.ForeignKey(
+        "Network",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        related_name="fixed_ips",
+    )
+    instance = models.ForeignKey(
+        "inventory.Instance",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        related_name="fixed_ips",
+    )
+    allocated = models.BooleanField(null=True, blank=True)
+    leased = models.BooleanField(null=True, blank=True)
+    reserved = models.BooleanField(null=True, blank=True)
+    virtual_interface = models.ForeignKey(
+        "VirtualInterface",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        related_name="fixed_ips",
+    )
+    host = models.CharField(max_length=255, null=True, blank=True)
+
+    schema_facts = SchemaFacts(
+        mysql_indexes=(
+            ("network_id", ("network_id",)),
+            ("instance_id", ("instance_id",)),
+            ("fixed_ips_virtual_interface_id_fkey", ("virtual_interface_id",)),
+        ),
+    )
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "fixed_ips"
+
+
+class FloatingIp(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    address = models.CharField(max_length=255, null=True, blank=True)
+    fixed_ip = models.ForeignKey(
+        "FixedIp",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        related_name="floating_ips",
+    )
+    project_id = models.CharField(max_length=255, null=True, blank=True)
+    host = models.CharField(max_length=255, null=True, blank=True)
+    auto_assigned = models.BooleanField(null=True, blank=True)
+    pool = models.CharField(max_length=255, null=True, blank=True)
+    interface = models.CharField(max_length=255, null=True, blank=True)
+
+    schema_facts = SchemaFacts(
+        mysql_indexes=(("fixed_ip_id", ("fixed_ip_id",)),),
+    )
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "floating_ips"
+
+
+class Network(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    injected = models.BooleanField(null=True, blank=True)
+    cidr = models.CharField(max_length=255, null=True, blank=True)
+    netmask = models.CharField(max_length=255, null=True, blank=True)
+    bridge = models.CharField(max_length=255, null=True, blank=True)
+    gateway = models.CharField(max_length=255, null=True, blank=True)
+    broadcast = models.CharField(max_length=255, null=True, blank=True)
+    dns1 = models.CharField(max_length=255, null=True, blank=True)
+    vlan = models.IntegerField(null=True, blank=True)
+    vpn_public_address = models.CharField(max_length=255, null=True, blank=True)
+    vpn_public_port = models.IntegerField(null=True, blank=True)
+    vpn_private_address = models.CharField(max_length=255, null=True, blank=True)
+    dhcp_start = models.CharField(max_length=255, null=True, blank=True)
+    project_id = models.CharField(max_length=255, null=True, blank=True)
+    host = models.CharField(max_length=255, null=True, blank=True)
+    cidr_v6 = models.CharField(max_length=255, null=True, blank=True)
+    gateway_v6 = models.CharField(max_length=255, null=True, blank=True)
+    label = models.CharField(max_length=255, null=True, blank=True)
+    netmask_v6 = models.CharField(max_length=255, null=True, blank=True)
+    bridge_interface = models.CharField(max_length=255, null=True, blank=True)
+    multi_host = models.BooleanField(null=True, blank=True)
+    dns2 = models.CharField(max_length=255, null=True, blank=True)
+    uuid = models.CharField(max_length=36, null=True, blank=True)
+    priority = models.IntegerField(null=True, blank=True)
+    rxtx_base = models.IntegerField(null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "networks"
+
+
+class ProviderFirewallRule(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    protocol = models.CharField(max_length=5, null=True, blank=True)
+    from_port = models.IntegerField(null=True, blank=True)
+    to_port = models.IntegerField(null=True, blank=True)
+    cidr = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "provider_fw_rules"
+
+
+class SecurityGroupInstance(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    security_group = models.ForeignKey(
+        "SecurityGroup",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=True,
+        db_index=False,
+        related_name="instance_associations",
+    )
+    instance = models.ForeignKey(
+        "inventory.Instance",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=True,
+        db_index=False,
+        related_name="security_group_associations",
+    )
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "security_group_instance_association"
+
+
+class SecurityGroupRule(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    parent_group = models.ForeignKey(
+        "SecurityGroup",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=True,
+        db_index=False,
+        related_name="rules",
+    )
+    protocol = models.CharField(max_length=255, null=True, blank=True)
+    from_port = models.IntegerField(null=True, blank=True)
+    to_port = models.IntegerField(null=True, blank=True)
+    cidr = models.CharField(max_length=255, null=True, blank=True)
+    group = models.ForeignKey(
+        "SecurityGroup",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=True,
+        db_index=False,
+        related_name="granted_rules",
+    )
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "security_group_rules"
+
+
+class SecurityGroup(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    name = models.CharField(max_length=255, null=True, blank=True)
+    description = models.CharField(max_length=255, null=True, blank=True)
+    user_id = models.CharField(max_length=255, null=True, blank=True)
+    project_id = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "security_groups"
+
+
+class VirtualInterface(SoftDeleteModel):
+    id = models.AutoField(primary_key=True)
+    address = models.CharField(max_length=255, null=True, blank=True, unique=True)
+    network = models.ForeignKey(
+        "Network",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        db_index=False,
+        related_name="virtual_interfaces",
+    )
+    instance = models.ForeignKey(
+        "inventory.Instance", models.DO_NOTHING, db_constraint=False, db_index=False, related_name="virtual_interfaces"
+    )
+    uuid = models.CharField(max_length=36, null=True, blank=True)
+
+    schema_facts = SchemaFacts(
+        mysql_indexes=(("network_id", ("network_id",)), ("instance_id", ("instance_id",))),
+    )
+
+    class Meta(SoftDeleteModel.Meta):
+        db_table = "virtual_interfaces"

@@ -1,0 +1,23 @@
+"""sqlalchemy-migrate's bookkeeping table, as Nova's database has it."""
+
+from django.db import models
+
+from inventory.models.base import NovaModel
+
+#: The schema version the models describe: Nova Essex (2012.1).
+MODELS_VERSION = 82
+REPOSITORY_ID = "nova"
+REPOSITORY_PATH = "/usr/lib/python2.7/dist-packages/nova/db/sqlalchemy/migrate_repo"
+
+
+class MigrateVersion(NovaModel):
+    repository_id = models.CharField(primary_key=True, max_length=250)
+    repository_path = models.TextField(null=True, blank=True)
+    version = models.IntegerField(null=True, blank=True)
+
+    class Meta(NovaModel.Meta):
+        db_table = "migrate_version"
+        verbose_name = "schema version"
+
+    def __str__(self):
+        return f"{self.repository_id} at {self.version}"
