@@ -1,0 +1,104 @@
+"""Turn differences into DDL for one backend, and run it.
+
+Statements are executed (or, for ``--dry-run``, collected) through Django's
+schema editor, ``connection.schema_editor(collect_sql=...)``: quoting is
+Django's, SQLite's foreign-key checks are suspended the way Django does it,
+and a dry run follows exactly the path a real run takes. What differs per
+backend (autoincrement, inline foreign keys, DROP syntax) is the dialect's.
+"""
+
+from __future__ import annotations
+
+from .dialects import dialect_for
+from .diff import Difference
+from .schema import Index, Table
+
+
+class DDLWriter:
+    def __init__(self, connection):
+        self.connection = connection
+        self.dialect = dialect_for(connection)
+        self.quote = connection.ops.quote_name
+
+    # ---- whole objects ----------------------------------------------------------
+    def create_table(self, table: Table) -> list[str]:
+        q = self.quote
+        parts = [self.dialect.column_definition(q, c) for c in table.columns.values()]
+        if table.primary_key:
+            parts.append(f"PRIMARY KEY ({', '.join(map(q, table.primary_key))})")
+        for unique in table.uniques:
+            name = f"CONSTRAINT {q(unique.name)} " if unique.name and self.dialect.vendor == "postgresql" else ""
+            parts.append(f"{name}UNIQUE ({', '.join(map(q, unique.columns))})")
+        if self.dialect.inline_foreign_keys:
+            for fk in table.foreign_keys:
+                parts.append(
+                    f"FOREIGN KEY({', '.join(map(q, fk.columns))}) REFERENCES {q(fk.ref_table)} "
+                    f"({', '.join(map(q, fk.ref_columns))})"
+                )
+        body = ",\n\t".join(parts)
+        statements = [f"CREATE TABLE {q(table.name)} (\n\t{body}\n){self.dialect.table_options()}"]
+        statements += [self.create_index(table.name, index) for index in table.indexes.values()]
+        return statements
+
+    def create_index(self, table: str, index: Index) -> str:
+        q = self.quote
+        unique = "UNIQUE " if index.unique else ""
+        return f"CREATE {unique}INDEX {q(index.name)} ON {q(table)} ({', '.join(map(q, index.columns))})"
+
+    def table_foreign_keys(self, table: Table) -> list[str]:
+        if self.dialect.inline_foreign_keys:
+            return []
+        return [self.dialect.add_foreign_key_sql(self.quote, table.name, fk) for fk in table.foreign_keys]
+
+    def rebuild_table(self, want: Table, have: Table) -> list[str]:
+        """SQLite's way to change a table: a new one, the rows copied, a rename."""
+        q = self.quote
+        temp = Table(
+            f"new__{want.name}",
+            want.columns,
+            want.primary_key,
+            want.primary_key_name,
+            want.uniques,
+            {},
+            want.foreign_keys,
+        )
+        common = [name for name in want.columns if name in have.columns]
+        columns = ", ".join(map(q, common))
+        statements = self.create_table(temp)
+        statements.append(f"INSERT INTO {q(temp.name)} ({columns}) SELECT {columns} FROM {q(have.name)}")
+        statements.append(f"DROP TABLE {q(have.name)}")
+        statements.append(f"ALTER TABLE {q(temp.name)} RENAME TO {q(want.name)}")
+        statements += [self.create_index(want.name, index) for index in want.indexes.values()]
+        return statements
+
+    # ---- differences --------------------------------------------------------------
+    def additive_statements(self, differences: list[Difference], expected, live) -> list[str]:
+        """DDL that creates what is missing: tables, then columns and indexes, then foreign keys."""
+        q = self.quote
+        creates, alters, foreign_keys, rebuilds = [], [], [], {}
+        for d in differences:
+            if d.kind == "missing_table":
+                creates += self.create_table(d.want)
+                foreign_keys += self.table_foreign_keys(d.want)
+            elif d.kind == "missing_column":
+                alters.append(f"ALTER TABLE {q(d.table)} ADD COLUMN {self.dialect.column_definition(q, d.want)}")
+            elif d.kind == "missing_index":
+                alters.append(self.create_index(d.table, d.want))
+            elif d.kind == "missing_foreign_key":
+                if self.dialect.inline_foreign_keys:
+                    rebuilds[d.table] = True
+                else:
+                    foreign_keys.append(self.dialect.add_foreign_key_sql(q, d.table, d.want))
+        statements = creates + alters
+        for table in rebuilds:
+            statements += self.rebuild_table(expected[table], live[table])
+        return statements + foreign_keys
+
+
+def run_statements(connection, statements: list[str], *, collect: bool = False) -> list[str]:
+    """Execute ``statements`` through Django's schema editor (or only collect them)."""
+    atomic = connection.features.can_rollback_ddl
+    with connection.schema_editor(collect_sql=collect, atomic=atomic) as editor:
+        for sql in statements:
+            editor.execute(sql, params=None)
+        return list(editor.collected_sql) if collect else list(statements)

@@ -1,0 +1,166 @@
+"""What differs between backends, in one class per backend.
+
+A dialect answers three kinds of question:
+
+- *model side*: which SQL type Nova gave a Django field on this backend
+  (``MODEL_TYPES``), and how the backend names what it names itself
+  (unique constraints, foreign keys, sequences);
+- *live side*: the catalog queries Django's introspection lacks (raw column
+  types, multi-column foreign keys), and how to normalize what they return;
+- *benign differences*: what a real Nova database has that the models
+  deliberately do not, recognized by shape and reported as "ignored".
+
+Type normalization: types are compared after ``normalize_type`` on both
+sides, with rules per backend (alembic's approach). The alternative, letting
+the database normalize by creating the models' DDL in a scratch schema, was
+not needed: Nova's Essex schema uses seven SQL types, and the models' DDL
+types are chosen to be exactly the types Nova's own DDL produced, so the
+rules are a short, closed table per backend, and the model side needs no
+database at all (``bench/schema_bench.py`` measures both sides).
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.db import models
+
+from ..schema import Check, Column, ForeignKey, Index, Table, UniqueConstraint
+
+
+class Dialect:
+    vendor = "base"
+    #: Django internal type -> the SQL type Nova's migrations created.
+    MODEL_TYPES: dict[str, str] = {}
+    #: The SQL type of an auto-increment primary key column.
+    AUTOINCREMENT_TYPE = "integer"
+    #: Nova added some foreign keys with ALTER TABLE: absent where that is impossible.
+    has_late_foreign_keys = True
+    #: Foreign keys are written inside CREATE TABLE (SQLite) rather than added after.
+    inline_foreign_keys = False
+    #: normalized type aliases: raw (lowercased, lengths stripped where irrelevant) -> canonical
+    TYPE_ALIASES: dict[str, str] = {}
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    # ---- model side -------------------------------------------------------
+    def model_ddl_type(self, field) -> str:
+        """The SQL type Nova's schema has for a Django field on this backend."""
+        if field.is_relation:
+            field = field.target_field
+            if isinstance(field, models.AutoField):
+                field = models.IntegerField()
+        internal = field.get_internal_type()
+        if isinstance(field, models.AutoField) or internal == "AutoField":
+            internal = "IntegerField"
+        template = self.MODEL_TYPES[internal]
+        return template % {"max_length": getattr(field, "max_length", None)}
+
+    def model_autoincrement(self, field, table_primary_key: tuple) -> bool:
+        """Whether a model column auto-increments on this backend."""
+        return isinstance(field, models.AutoField)
+
+    def unique_constraint_name(self, table: str, columns: tuple) -> str | None:
+        return None
+
+    def adjust_model_table(self, table: Table) -> None:
+        """Reshape the models' table into what this backend can express (in place)."""
+
+    def primary_key_name(self, table: str) -> str | None:
+        return None
+
+    def sequence_name(self, table: str, column: str) -> str | None:
+        return None
+
+    # ---- normalization ----------------------------------------------------
+    def normalize_type(self, raw: str) -> str:
+        text = " ".join(raw.strip().lower().split())
+        match = re.fullmatch(r"(?:varchar|character varying|nvarchar)\s*\((\d+)\)", text)
+        if match:
+            return f"varchar({match.group(1)})"
+        return self.TYPE_ALIASES.get(text, text)
+
+    def normalize_default(self, raw) -> str | None:
+        if raw is None:
+            return None
+        text = str(raw).strip()
+        if text.upper() == "NULL" or text == "":
+            return None
+        return text
+
+    # ---- live side ----------------------------------------------------------
+    def live_columns(self, cursor, table: str) -> list[Column]:
+        raise NotImplementedError
+
+    def live_foreign_keys(self, cursor, table: str) -> list[ForeignKey]:
+        raise NotImplementedError
+
+    def live_sequences(self, cursor, table: str) -> dict[str, str]:
+        return {}
+
+    def live_keys(self, cursor, table: str, into: Table) -> None:
+        """Primary key, unique constraints, indexes and checks, from Django's introspection."""
+        constraints = self.connection.introspection.get_constraints(cursor, table)
+        for name, info in constraints.items():
+            columns = tuple(info["columns"])
+            if info["primary_key"]:
+                into.primary_key = columns
+                into.primary_key_name = name
+            elif info.get("check"):
+                into.checks.append(Check(columns, name))
+            elif info.get("foreign_key"):
+                continue
+            elif info["unique"] and not info["index"]:
+                into.uniques.append(UniqueConstraint(columns, name))
+            elif info["index"]:
+                into.indexes[name] = Index(name, columns, bool(info["unique"]))
+
+    # ---- benign differences ---------------------------------------------------
+    def ignored_extra_index(self, expected: Table, live: Table, index: Index) -> str | None:
+        """Why an index the models lack is harmless here, or None when it is drift."""
+        return None
+
+    def ignored_check(self, live: Table, check: Check) -> str | None:
+        column = live.columns.get(check.columns[0]) if len(check.columns) == 1 else None
+        if column is not None and column.type == "bool":
+            return f"SQLAlchemy's boolean CHECK ({check.columns[0]} IN (0, 1))"
+        return None
+
+    # ---- DDL ------------------------------------------------------------------
+    def column_definition(self, quote, column: Column) -> str:
+        sql = f"{quote(column.name)} {column.ddl_type or column.type}"
+        if not column.nullable:
+            sql += " NOT NULL"
+        if column.default is not None:
+            sql += f" DEFAULT {column.default}"
+        return sql
+
+    def table_options(self) -> str:
+        return ""
+
+    def add_foreign_key_sql(self, quote, table: str, fk: ForeignKey) -> str:
+        name = f"CONSTRAINT {quote(fk.name)} " if fk.name else ""
+        return (
+            f"ALTER TABLE {quote(table)} ADD {name}FOREIGN KEY ({', '.join(map(quote, fk.columns))}) "
+            f"REFERENCES {quote(fk.ref_table)} ({', '.join(map(quote, fk.ref_columns))})"
+        )
+
+    def drop_foreign_key_sql(self, quote, table: str, fk: ForeignKey) -> str:
+        return f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(fk.name)}"
+
+    def drop_index_sql(self, quote, table: str, index: Index) -> str:
+        return f"DROP INDEX {quote(index.name)}"
+
+    def add_unique_sql(self, quote, table: str, unique: UniqueConstraint) -> str:
+        name = f"CONSTRAINT {quote(unique.name)} " if unique.name else ""
+        return f"ALTER TABLE {quote(table)} ADD {name}UNIQUE ({', '.join(map(quote, unique.columns))})"
+
+    def drop_unique_sql(self, quote, table: str, unique: UniqueConstraint) -> str:
+        return f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(unique.name)}"
+
+    def alter_column_sql(self, quote, table: str, column: Column, *, type_changed: bool, null_changed: bool) -> list:
+        raise NotImplementedError
+
+    def drop_column_sql(self, quote, table: str, column: str) -> str:
+        return f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column)}"

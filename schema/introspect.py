@@ -1,0 +1,38 @@
+"""The schema of a live database, read through Django's introspection.
+
+Django's ``connection.introspection`` lists tables and reads primary keys,
+unique constraints, indexes and checks; the backend's dialect adds what it
+lacks (raw column types, multi-column foreign keys, SQLite's table-level
+UNIQUE). One pass over the catalog per call: no caching, the database is the
+truth.
+"""
+
+from __future__ import annotations
+
+from .dialects import dialect_for
+from .schema import Schema, Table
+
+
+def live_table_names(connection) -> list[str]:
+    with connection.cursor() as cursor:
+        return sorted(t.name for t in connection.introspection.get_table_list(cursor) if t.type == "t")
+
+
+def introspect(connection, tables=None) -> Schema:
+    """Read the live schema of ``connection`` (all tables, or only ``tables``)."""
+    dialect = dialect_for(connection)
+    schema = Schema(connection.vendor)
+    names = live_table_names(connection)
+    if tables is not None:
+        wanted = set(tables)
+        names = [n for n in names if n in wanted]
+    with connection.cursor() as cursor:
+        for name in names:
+            table = Table(name)
+            for column in dialect.live_columns(cursor, name):
+                table.add_column(column)
+            dialect.live_keys(cursor, name, table)
+            table.foreign_keys = dialect.live_foreign_keys(cursor, name)
+            table.sequences = dialect.live_sequences(cursor, name)
+            schema.add_table(table)
+    return schema

@@ -1,0 +1,16 @@
+"""Print the Nova database's schema version, as ``nova-manage db version`` does."""
+
+from schema.management.base import EXIT_FLOW, CommandExit, NovaCommand
+from schema.versioning import NotUnderVersionControl, current_version
+
+
+class Command(NovaCommand):
+    help = "Print the current schema version of the Nova database (82 for Essex)."
+
+    def handle(self, *args, **options):
+        connection = self.connect(options["database"])
+        try:
+            version = current_version(connection)
+        except NotUnderVersionControl as exc:
+            raise CommandExit(EXIT_FLOW, f"{exc}; run db_sync to put it under version control") from None
+        self.stdout.write(str(version))

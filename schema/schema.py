@@ -1,0 +1,107 @@
+"""The neutral description of a database schema.
+
+One value, built from two sides: the Django models for a backend
+(:mod:`schema.model_schema`) and a live database (:mod:`schema.introspect`).
+:func:`schema.diff.diff` compares two of them without touching a database.
+
+Types are *normalized* (``int``, ``bigint``, ``bool``, ``float``,
+``datetime``, ``text``, ``varchar(255)``) by the backend's dialect, so that a
+MySQL ``int(11)`` and the models' ``IntegerField`` compare equal; the raw type
+the backend prints is kept beside it (``ddl_type``) for DDL and for humans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = True
+    default: str | None = None
+    autoincrement: bool = False
+    ddl_type: str = field(default="", compare=False)
+
+    def describe(self) -> str:
+        text = self.type + ("" if self.nullable else " NOT NULL")
+        if self.autoincrement:
+            text += " autoincrement"
+        if self.default is not None:
+            text += f" DEFAULT {self.default}"
+        return text
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    columns: tuple[str, ...]
+    unique: bool = False
+
+    def describe(self) -> str:
+        return ("UNIQUE INDEX " if self.unique else "INDEX ") + f"{self.name} ({', '.join(self.columns)})"
+
+
+@dataclass(frozen=True)
+class UniqueConstraint:
+    columns: tuple[str, ...]
+    name: str | None = field(default=None, compare=False)
+
+    def describe(self) -> str:
+        return f"UNIQUE ({', '.join(self.columns)})"
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    ref_table: str
+    ref_columns: tuple[str, ...]
+    name: str | None = field(default=None, compare=False)
+
+    def describe(self) -> str:
+        return f"FOREIGN KEY ({', '.join(self.columns)}) REFERENCES {self.ref_table} ({', '.join(self.ref_columns)})"
+
+
+@dataclass(frozen=True)
+class Check:
+    columns: tuple[str, ...]
+    name: str | None = None
+
+
+@dataclass
+class Table:
+    name: str
+    columns: dict[str, Column] = field(default_factory=dict)
+    primary_key: tuple[str, ...] = ()
+    primary_key_name: str | None = None
+    uniques: list[UniqueConstraint] = field(default_factory=list)
+    indexes: dict[str, Index] = field(default_factory=dict)
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    checks: list[Check] = field(default_factory=list)
+    #: PostgreSQL: {column: sequence name} for serial columns.
+    sequences: dict[str, str] = field(default_factory=dict)
+
+    def add_column(self, column: Column) -> None:
+        self.columns[column.name] = column
+
+    def index_covering(self, columns: tuple[str, ...]) -> bool:
+        """Whether an index (PK, unique or plain) has ``columns`` as its leftmost prefix."""
+        candidates = [self.primary_key, *(u.columns for u in self.uniques), *(i.columns for i in self.indexes.values())]
+        return any(tuple(c[: len(columns)]) == tuple(columns) for c in candidates if c)
+
+
+@dataclass
+class Schema:
+    vendor: str
+    tables: dict[str, Table] = field(default_factory=dict)
+
+    def add_table(self, table: Table) -> Table:
+        self.tables[table.name] = table
+        return table
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.tables
+
+    def __getitem__(self, name: str) -> Table:
+        return self.tables[name]
