@@ -1,0 +1,1 @@
+"""Test infrastructure shared by novaweb's test suites (not tests themselves)."""
