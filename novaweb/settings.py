@@ -29,6 +29,13 @@ NOVA_DB_ALIAS = "nova"
 NOVA_REPLICA_ALIAS = "nova_replica"
 
 
+SUPPORTED_ENGINES = {
+    "django.db.backends.sqlite3",
+    "django.db.backends.mysql",
+    "django.db.backends.postgresql",
+}
+
+
 def _database(var, default):
     """Parse one database URL; a malformed one is a configuration error (exit 2)."""
     url = env.str(var, default=default)
@@ -36,8 +43,10 @@ def _database(var, default):
         config = env.db_url_config(url)
     except Exception as exc:  # noqa: BLE001 -- django-environ raises several kinds
         raise ImproperlyConfigured(f"{var} is not a valid database URL ({url!r}): {exc}") from None
-    if not config.get("ENGINE"):
-        raise ImproperlyConfigured(f"{var} has an unknown scheme: {url!r}")
+    if config.get("ENGINE") not in SUPPORTED_ENGINES:
+        raise ImproperlyConfigured(
+            f"{var} has an unsupported scheme ({url.split(':', 1)[0]!r}): use mysql://, postgres:// or sqlite:///"
+        )
     if config["ENGINE"] == "django.db.backends.mysql":
         config.setdefault("OPTIONS", {}).setdefault("charset", "utf8")
     return config

@@ -10,7 +10,7 @@ truth.
 from __future__ import annotations
 
 from .dialects import dialect_for
-from .schema import Schema, Table
+from .schema import Schema
 
 
 def live_table_names(connection) -> list[str]:
@@ -27,12 +27,6 @@ def introspect(connection, tables=None) -> Schema:
         wanted = set(tables)
         names = [n for n in names if n in wanted]
     with connection.cursor() as cursor:
-        for name in names:
-            table = Table(name)
-            for column in dialect.live_columns(cursor, name):
-                table.add_column(column)
-            dialect.live_keys(cursor, name, table)
-            table.foreign_keys = dialect.live_foreign_keys(cursor, name)
-            table.sequences = dialect.live_sequences(cursor, name)
+        for table in dialect.read_tables(cursor, names):
             schema.add_table(table)
     return schema

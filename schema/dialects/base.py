@@ -90,6 +90,19 @@ class Dialect:
         return text
 
     # ---- live side ----------------------------------------------------------
+    def read_tables(self, cursor, names) -> list[Table]:
+        """Each named table as it is live; a dialect may read the catalog in bulk instead."""
+        tables = []
+        for name in names:
+            table = Table(name)
+            for column in self.live_columns(cursor, name):
+                table.add_column(column)
+            self.live_keys(cursor, name, table)
+            table.foreign_keys = self.live_foreign_keys(cursor, name)
+            table.sequences = self.live_sequences(cursor, name)
+            tables.append(table)
+        return tables
+
     def live_columns(self, cursor, table: str) -> list[Column]:
         raise NotImplementedError
 
@@ -115,6 +128,23 @@ class Dialect:
                 into.uniques.append(UniqueConstraint(columns, name))
             elif info["index"]:
                 into.indexes[name] = Index(name, columns, bool(info["unique"]))
+
+    # ---- bulk loading (seed_demo) ----------------------------------------------
+    def bulk_insert(self, cursor, table: str, columns: tuple, rows: list) -> None:
+        """Insert ``rows`` (tuples in ``columns`` order) the fastest way the backend offers.
+
+        Here: one ``executemany``; MySQLdb rewrites it into multi-row INSERTs.
+        """
+        quote = self.connection.ops.quote_name
+        names = ", ".join(map(quote, columns))
+        marks = ", ".join(["%s"] * len(columns))
+        cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
+
+    def analyze(self, cursor, tables) -> None:
+        """Refresh the planner's statistics (and so the catalog's row estimates) after a bulk load."""
+        quote = self.connection.ops.quote_name
+        for table in tables:
+            cursor.execute(f"ANALYZE {quote(table)}")
 
     # ---- benign differences ---------------------------------------------------
     def ignored_extra_index(self, expected: Table, live: Table, index: Index) -> str | None:
@@ -164,3 +194,30 @@ class Dialect:
 
     def drop_column_sql(self, quote, table: str, column: str) -> str:
         return f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column)}"
+
+    # ---- documentation and lint -------------------------------------------------
+    #: Django lookups a plain B-tree index on the column can serve on this backend.
+    PLAIN_INDEX_LOOKUPS = frozenset({"exact"})
+    #: How the backend quotes an identifier (for DDL shown as a suggestion).
+    IDENTIFIER_QUOTE = '"'
+
+    def quote(self, name: str) -> str:
+        q = self.IDENTIFIER_QUOTE
+        return q + name.replace(q, q + q) + q
+
+    def estimated_row_counts(self, cursor) -> dict[str, int | None]:
+        """``{table: estimated rows}`` from the catalog's statistics (never ``COUNT(*)``).
+
+        ``None`` where the backend has no estimate (never analyzed).
+        """
+        return {}
+
+    def suggested_index_sql(self, table: str, columns: tuple, lookup: str = "exact") -> str | None:
+        """DDL for an index that would serve ``lookup`` on ``columns`` (a suggestion, never run).
+
+        ``None`` when no index can: a B-tree cannot serve a substring search (``icontains``).
+        """
+        if lookup in ("icontains", "contains"):
+            return None
+        name = self.quote(f"{table}_{'_'.join(columns)}_idx"[:63])
+        return f"CREATE INDEX {name} ON {self.quote(table)} ({', '.join(map(self.quote, columns))})"

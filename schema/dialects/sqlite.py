@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from ..schema import Check, Column, ForeignKey, Index, Table, UniqueConstraint
 from .base import Dialect
 
@@ -60,9 +62,25 @@ class SQLiteDialect(Dialect):
                 into.uniques.append(UniqueConstraint(columns, name))
             else:
                 into.indexes[name] = Index(name, columns, bool(unique))
-        for name, info in self.connection.introspection.get_constraints(cursor, table).items():
-            if info.get("check"):
-                into.checks.append(Check(tuple(info["columns"]), name))
+        for n, clause in enumerate(self._check_clauses(cursor, table), 1):
+            words = set(re.findall(r'"?(\w+)"?', clause))
+            columns = tuple(c for c in into.columns if c in words) if into.columns else ()
+            into.checks.append(Check(columns, f"check_{n}"))
+
+    def _check_clauses(self, cursor, table) -> list[str]:
+        """The text inside each CHECK (...) of the table's SQL (Django's parser needs newlines)."""
+        cursor.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = %s", [table])
+        row = cursor.fetchone()
+        sql = row[0] if row and row[0] else ""
+        clauses = []
+        for match in re.finditer(r"\bCHECK\s*\(", sql, flags=re.IGNORECASE):
+            depth, start = 1, match.end()
+            for pos in range(start, len(sql)):
+                depth += {"(": 1, ")": -1}.get(sql[pos], 0)
+                if depth == 0:
+                    clauses.append(sql[start:pos])
+                    break
+        return clauses
 
     def _pragma(self, cursor, pragma, name):
         cursor.execute(f"PRAGMA {pragma}({self.connection.ops.quote_name(name)})")
@@ -81,3 +99,23 @@ class SQLiteDialect(Dialect):
 
     def drop_index_sql(self, quote, table, index):
         return f"DROP INDEX {quote(index.name)}"
+
+    def estimated_row_counts(self, cursor):
+        # Only ANALYZE writes statistics; without sqlite_stat1 there is no estimate.
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'")
+        if not cursor.fetchall():
+            return {}
+        cursor.execute("SELECT tbl, stat FROM sqlite_stat1")
+        counts: dict[str, int | None] = {}
+        for table, stat in cursor.fetchall():
+            first = (stat or "").split(" ", 1)[0]
+            if first.isdigit():
+                counts[table] = max(counts.get(table) or 0, int(first))
+        return counts
+
+    def suggested_index_sql(self, table, columns, lookup="exact"):
+        # Django's iexact / istartswith are LIKE: SQLite uses an index only if it is NOCASE.
+        if lookup in ("iexact", "istartswith") and len(columns) == 1:
+            name = self.quote(f"{table}_{columns[0]}_nocase_idx")
+            return f"CREATE INDEX {name} ON {self.quote(table)} ({self.quote(columns[0])} COLLATE NOCASE)"
+        return super().suggested_index_sql(table, columns, lookup)
