@@ -86,3 +86,25 @@ class SoftDeleteModel(NovaModel):
 
     class Meta(NovaModel.Meta):
         abstract = True
+
+
+def relation(to, *, constraint, related_name, db_column=None, to_field=None, null=False, one_to_one=False):
+    """A relation between Nova tables, as the models declare every one of them.
+
+    ``constraint``: whether the database has a foreign-key constraint for it
+    (False: a relation Nova uses without one, still navigable in Django).
+    Never cascades (Nova soft-deletes) and never asks Django for an index:
+    Nova's indexes are declared explicitly.
+    """
+    field_class = models.OneToOneField if one_to_one else models.ForeignKey
+    return field_class(
+        to,
+        models.DO_NOTHING,
+        db_column=db_column,
+        to_field=to_field,
+        null=null,
+        blank=null,
+        db_constraint=constraint,
+        db_index=False,
+        related_name=related_name,
+    )

@@ -2,35 +2,17 @@
 
 from django.db import models
 
-from .base import SchemaFacts, SoftDeleteModel
+from .base import SchemaFacts, SoftDeleteModel, relation
 
 
 class BlockDeviceMapping(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
-    instance = models.ForeignKey(
-        "Instance", models.DO_NOTHING, db_constraint=True, db_index=False, related_name="block_device_mappings"
-    )
+    instance = relation("Instance", constraint=True, related_name="block_device_mappings")
     device_name = models.CharField(max_length=255)
     delete_on_termination = models.BooleanField(null=True, blank=True)
     virtual_name = models.CharField(max_length=255, null=True, blank=True)
-    snapshot = models.ForeignKey(
-        "inventory.Snapshot",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=True,
-        db_index=False,
-        related_name="block_device_mappings",
-    )
-    volume = models.ForeignKey(
-        "inventory.Volume",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=True,
-        db_index=False,
-        related_name="block_device_mappings",
-    )
+    snapshot = relation("inventory.Snapshot", constraint=True, related_name="block_device_mappings", null=True)
+    volume = relation("inventory.Volume", constraint=True, related_name="block_device_mappings", null=True)
     volume_size = models.IntegerField(null=True, blank=True)
     no_device = models.BooleanField(null=True, blank=True)
     connection_info = models.TextField(null=True, blank=True)
@@ -43,16 +25,8 @@ class InstanceAction(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
     action = models.CharField(max_length=255, null=True, blank=True)
     error = models.TextField(null=True, blank=True)
-    instance = models.ForeignKey(
-        "Instance",
-        models.DO_NOTHING,
-        db_column="instance_uuid",
-        to_field="uuid",
-        null=True,
-        blank=True,
-        db_constraint=False,
-        db_index=False,
-        related_name="actions",
+    instance = relation(
+        "Instance", constraint=False, db_column="instance_uuid", to_field="uuid", related_name="actions", null=True
     )
 
     class Meta(SoftDeleteModel.Meta):
@@ -61,16 +35,8 @@ class InstanceAction(SoftDeleteModel):
 
 class InstanceFault(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
-    instance = models.ForeignKey(
-        "Instance",
-        models.DO_NOTHING,
-        db_column="instance_uuid",
-        to_field="uuid",
-        null=True,
-        blank=True,
-        db_constraint=False,
-        db_index=False,
-        related_name="faults",
+    instance = relation(
+        "Instance", constraint=False, db_column="instance_uuid", to_field="uuid", related_name="faults", null=True
     )
     code = models.IntegerField()
     message = models.CharField(max_length=255, null=True, blank=True)
@@ -83,9 +49,7 @@ class InstanceFault(SoftDeleteModel):
 class InstanceInfoCache(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
     network_info = models.TextField(null=True, blank=True)
-    instance = models.OneToOneField(
-        "Instance", models.DO_NOTHING, to_field="uuid", db_constraint=True, db_index=False, related_name="info_cache"
-    )
+    instance = relation("Instance", constraint=True, to_field="uuid", related_name="info_cache", one_to_one=True)
 
     schema_facts = SchemaFacts(
         late_foreign_keys=("instance_id",),
@@ -97,9 +61,7 @@ class InstanceInfoCache(SoftDeleteModel):
 
 class InstanceMetadata(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
-    instance = models.ForeignKey(
-        "Instance", models.DO_NOTHING, db_constraint=True, db_index=False, related_name="metadata"
-    )
+    instance = relation("Instance", constraint=True, related_name="metadata")
     key = models.CharField(max_length=255, null=True, blank=True)
     value = models.CharField(max_length=255, null=True, blank=True)
 
@@ -109,14 +71,7 @@ class InstanceMetadata(SoftDeleteModel):
 
 class FlavorExtraSpec(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
-    flavor = models.ForeignKey(
-        "Flavor",
-        models.DO_NOTHING,
-        db_column="instance_type_id",
-        db_constraint=True,
-        db_index=False,
-        related_name="extra_specs",
-    )
+    flavor = relation("Flavor", constraint=True, db_column="instance_type_id", related_name="extra_specs")
     key = models.CharField(max_length=255, null=True, blank=True)
     value = models.CharField(max_length=255, null=True, blank=True)
 
@@ -173,16 +128,7 @@ class Instance(SoftDeleteModel):
     locked = models.BooleanField(null=True, blank=True)
     os_type = models.CharField(max_length=255, null=True, blank=True)
     launched_on = models.TextField(null=True, blank=True)
-    flavor = models.ForeignKey(
-        "Flavor",
-        models.DO_NOTHING,
-        db_column="instance_type_id",
-        null=True,
-        blank=True,
-        db_constraint=False,
-        db_index=False,
-        related_name="instances",
-    )
+    flavor = relation("Flavor", constraint=False, db_column="instance_type_id", related_name="instances", null=True)
     vm_mode = models.CharField(max_length=255, null=True, blank=True)
     uuid = models.CharField(max_length=36, null=True, blank=True)
     architecture = models.CharField(max_length=255, null=True, blank=True)
@@ -224,37 +170,11 @@ class Migration(SoftDeleteModel):
     dest_compute = models.CharField(max_length=255, null=True, blank=True)
     dest_host = models.CharField(max_length=255, null=True, blank=True)
     status = models.CharField(max_length=255, null=True, blank=True)
-    instance = models.ForeignKey(
-        "Instance",
-        models.DO_NOTHING,
-        db_column="instance_uuid",
-        to_field="uuid",
-        null=True,
-        blank=True,
-        db_constraint=False,
-        db_index=False,
-        related_name="migrations",
+    instance = relation(
+        "Instance", constraint=False, db_column="instance_uuid", to_field="uuid", related_name="migrations", null=True
     )
-    old_flavor = models.ForeignKey(
-        "Flavor",
-        models.DO_NOTHING,
-        db_column="old_instance_type_id",
-        null=True,
-        blank=True,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
-    new_flavor = models.ForeignKey(
-        "Flavor",
-        models.DO_NOTHING,
-        db_column="new_instance_type_id",
-        null=True,
-        blank=True,
-        db_constraint=False,
-        db_index=False,
-        related_name="+",
-    )
+    old_flavor = relation("Flavor", constraint=False, db_column="old_instance_type_id", related_name="+", null=True)
+    new_flavor = relation("Flavor", constraint=False, db_column="new_instance_type_id", related_name="+", null=True)
 
     schema_facts = SchemaFacts(
         # Nova declared migrations.instance_uuid as String(255), wider than instances.uuid.
@@ -279,9 +199,7 @@ class VirtualStorageArray(SoftDeleteModel):
     display_description = models.CharField(max_length=255, null=True, blank=True)
     project_id = models.CharField(max_length=255, null=True, blank=True)
     availability_zone = models.CharField(max_length=255, null=True, blank=True)
-    flavor = models.ForeignKey(
-        "Flavor", models.DO_NOTHING, db_column="instance_type_id", db_constraint=False, db_index=False, related_name="+"
-    )
+    flavor = relation("Flavor", constraint=False, db_column="instance_type_id", related_name="+")
     image_ref = models.CharField(max_length=255, null=True, blank=True)
     vc_count = models.IntegerField()
     vol_count = models.IntegerField()

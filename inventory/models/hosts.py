@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from .base import SoftDeleteModel
+from .base import SoftDeleteModel, relation
 
 
 class AgentBuild(SoftDeleteModel):
@@ -21,9 +21,7 @@ class AgentBuild(SoftDeleteModel):
 class AggregateHost(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
     host = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    aggregate = models.ForeignKey(
-        "Aggregate", models.DO_NOTHING, db_constraint=True, db_index=False, related_name="hosts"
-    )
+    aggregate = relation("Aggregate", constraint=True, related_name="hosts")
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "aggregate_hosts"
@@ -31,9 +29,7 @@ class AggregateHost(SoftDeleteModel):
 
 class AggregateMetadata(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
-    aggregate = models.ForeignKey(
-        "Aggregate", models.DO_NOTHING, db_constraint=True, db_index=False, related_name="metadata"
-    )
+    aggregate = relation("Aggregate", constraint=True, related_name="metadata")
     key = models.CharField(max_length=255)
     value = models.CharField(max_length=255)
 
@@ -82,9 +78,7 @@ class Cell(SoftDeleteModel):
 
 class ComputeNode(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
-    service = models.ForeignKey(
-        "Service", models.DO_NOTHING, db_constraint=False, db_index=False, related_name="compute_nodes"
-    )
+    service = relation("Service", constraint=False, related_name="compute_nodes")
     vcpus = models.IntegerField()
     memory_mb = models.IntegerField()
     local_gb = models.IntegerField()
@@ -122,26 +116,10 @@ class ConsolePool(SoftDeleteModel):
 class Console(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
     instance_name = models.CharField(max_length=255, null=True, blank=True)
-    instance = models.ForeignKey(
-        "inventory.Instance",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=False,
-        db_index=False,
-        related_name="consoles",
-    )
+    instance = relation("inventory.Instance", constraint=False, related_name="consoles", null=True)
     password = models.CharField(max_length=255, null=True, blank=True)
     port = models.IntegerField(null=True, blank=True)
-    pool = models.ForeignKey(
-        "ConsolePool",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=True,
-        db_index=False,
-        related_name="consoles",
-    )
+    pool = relation("ConsolePool", constraint=True, related_name="consoles", null=True)
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "consoles"

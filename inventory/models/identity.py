@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from .base import CompositeForeignKey, SchemaFacts, SoftDeleteModel
+from .base import CompositeForeignKey, SchemaFacts, SoftDeleteModel, relation
 
 
 class AuthToken(SoftDeleteModel):
@@ -30,16 +30,7 @@ class Project(SoftDeleteModel):
     id = models.CharField(primary_key=True, max_length=255)
     name = models.CharField(max_length=255, null=True, blank=True)
     description = models.CharField(max_length=255, null=True, blank=True)
-    manager = models.ForeignKey(
-        "User",
-        models.DO_NOTHING,
-        db_column="project_manager",
-        null=True,
-        blank=True,
-        db_constraint=True,
-        db_index=False,
-        related_name="managed_projects",
-    )
+    manager = relation("User", constraint=True, db_column="project_manager", related_name="managed_projects", null=True)
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "projects"
@@ -61,12 +52,8 @@ class Quota(SoftDeleteModel):
 
 class UserProjectMembership(SoftDeleteModel):
     pk = models.CompositePrimaryKey("user", "project")
-    user = models.ForeignKey(
-        "User", models.DO_NOTHING, db_constraint=True, db_index=False, related_name="project_memberships"
-    )
-    project = models.ForeignKey(
-        "Project", models.DO_NOTHING, db_constraint=True, db_index=False, related_name="memberships"
-    )
+    user = relation("User", constraint=True, related_name="project_memberships")
+    project = relation("Project", constraint=True, related_name="memberships")
 
     schema_facts = SchemaFacts(
         late_foreign_keys=("user_id", "project_id"),
@@ -95,7 +82,7 @@ class UserProjectRole(SoftDeleteModel):
 
 class UserRole(SoftDeleteModel):
     pk = models.CompositePrimaryKey("user", "role")
-    user = models.ForeignKey("User", models.DO_NOTHING, db_constraint=True, db_index=False, related_name="roles")
+    user = relation("User", constraint=True, related_name="roles")
     role = models.CharField(max_length=255)
 
     class Meta(SoftDeleteModel.Meta):

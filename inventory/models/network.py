@@ -2,22 +2,14 @@
 
 from django.db import models
 
-from .base import SchemaFacts, SoftDeleteModel
+from .base import SchemaFacts, SoftDeleteModel, relation
 
 
 class DnsDomain(SoftDeleteModel):
     domain = models.CharField(primary_key=True, max_length=512)
     scope = models.CharField(max_length=255, null=True, blank=True)
     availability_zone = models.CharField(max_length=255, null=True, blank=True)
-    project = models.ForeignKey(
-        "inventory.Project",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=True,
-        db_index=False,
-        related_name="dns_domains",
-    )
+    project = relation("inventory.Project", constraint=True, related_name="dns_domains", null=True)
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "dns_domains"
@@ -26,36 +18,12 @@ class DnsDomain(SoftDeleteModel):
 class FixedIp(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
     address = models.CharField(max_length=255, null=True, blank=True)
-    network = models.ForeignKey(
-        "Network",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=False,
-        db_index=False,
-        related_name="fixed_ips",
-    )
-    instance = models.ForeignKey(
-        "inventory.Instance",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=False,
-        db_index=False,
-        related_name="fixed_ips",
-    )
+    network = relation("Network", constraint=False, related_name="fixed_ips", null=True)
+    instance = relation("inventory.Instance", constraint=False, related_name="fixed_ips", null=True)
     allocated = models.BooleanField(null=True, blank=True)
     leased = models.BooleanField(null=True, blank=True)
     reserved = models.BooleanField(null=True, blank=True)
-    virtual_interface = models.ForeignKey(
-        "VirtualInterface",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=False,
-        db_index=False,
-        related_name="fixed_ips",
-    )
+    virtual_interface = relation("VirtualInterface", constraint=False, related_name="fixed_ips", null=True)
     host = models.CharField(max_length=255, null=True, blank=True)
 
     schema_facts = SchemaFacts(
@@ -73,15 +41,7 @@ class FixedIp(SoftDeleteModel):
 class FloatingIp(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
     address = models.CharField(max_length=255, null=True, blank=True)
-    fixed_ip = models.ForeignKey(
-        "FixedIp",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=False,
-        db_index=False,
-        related_name="floating_ips",
-    )
+    fixed_ip = relation("FixedIp", constraint=False, related_name="floating_ips", null=True)
     project_id = models.CharField(max_length=255, null=True, blank=True)
     host = models.CharField(max_length=255, null=True, blank=True)
     auto_assigned = models.BooleanField(null=True, blank=True)
@@ -140,24 +100,8 @@ class ProviderFirewallRule(SoftDeleteModel):
 
 class SecurityGroupInstance(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
-    security_group = models.ForeignKey(
-        "SecurityGroup",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=True,
-        db_index=False,
-        related_name="instance_associations",
-    )
-    instance = models.ForeignKey(
-        "inventory.Instance",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=True,
-        db_index=False,
-        related_name="security_group_associations",
-    )
+    security_group = relation("SecurityGroup", constraint=True, related_name="instance_associations", null=True)
+    instance = relation("inventory.Instance", constraint=True, related_name="security_group_associations", null=True)
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "security_group_instance_association"
@@ -165,28 +109,12 @@ class SecurityGroupInstance(SoftDeleteModel):
 
 class SecurityGroupRule(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
-    parent_group = models.ForeignKey(
-        "SecurityGroup",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=True,
-        db_index=False,
-        related_name="rules",
-    )
+    parent_group = relation("SecurityGroup", constraint=True, related_name="rules", null=True)
     protocol = models.CharField(max_length=255, null=True, blank=True)
     from_port = models.IntegerField(null=True, blank=True)
     to_port = models.IntegerField(null=True, blank=True)
     cidr = models.CharField(max_length=255, null=True, blank=True)
-    group = models.ForeignKey(
-        "SecurityGroup",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=True,
-        db_index=False,
-        related_name="granted_rules",
-    )
+    group = relation("SecurityGroup", constraint=True, related_name="granted_rules", null=True)
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "security_group_rules"
@@ -206,18 +134,8 @@ class SecurityGroup(SoftDeleteModel):
 class VirtualInterface(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
     address = models.CharField(max_length=255, null=True, blank=True, unique=True)
-    network = models.ForeignKey(
-        "Network",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=False,
-        db_index=False,
-        related_name="virtual_interfaces",
-    )
-    instance = models.ForeignKey(
-        "inventory.Instance", models.DO_NOTHING, db_constraint=False, db_index=False, related_name="virtual_interfaces"
-    )
+    network = relation("Network", constraint=False, related_name="virtual_interfaces", null=True)
+    instance = relation("inventory.Instance", constraint=False, related_name="virtual_interfaces")
     uuid = models.CharField(max_length=36, null=True, blank=True)
 
     schema_facts = SchemaFacts(

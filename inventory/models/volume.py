@@ -2,22 +2,14 @@
 
 from django.db import models
 
-from .base import SoftDeleteModel
+from .base import SoftDeleteModel, relation
 
 
 class IscsiTarget(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
     target_num = models.IntegerField(null=True, blank=True)
     host = models.CharField(max_length=255, null=True, blank=True)
-    volume = models.ForeignKey(
-        "Volume",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=True,
-        db_index=False,
-        related_name="iscsi_targets",
-    )
+    volume = relation("Volume", constraint=True, related_name="iscsi_targets", null=True)
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "iscsi_targets"
@@ -25,9 +17,7 @@ class IscsiTarget(SoftDeleteModel):
 
 class SmBackendConfig(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
-    flavor = models.ForeignKey(
-        "SmFlavor", models.DO_NOTHING, db_constraint=True, db_index=False, related_name="backend_configs"
-    )
+    flavor = relation("SmFlavor", constraint=True, related_name="backend_configs")
     sr_uuid = models.CharField(max_length=255, null=True, blank=True)
     sr_type = models.CharField(max_length=255, null=True, blank=True)
     config_params = models.CharField(max_length=2047, null=True, blank=True)
@@ -49,9 +39,7 @@ class SmVolume(SoftDeleteModel):
     volume = models.OneToOneField(
         "Volume", models.DO_NOTHING, db_column="id", primary_key=True, db_index=False, related_name="sm_volume"
     )
-    backend = models.ForeignKey(
-        "SmBackendConfig", models.DO_NOTHING, db_constraint=True, db_index=False, related_name="sm_volumes"
-    )
+    backend = relation("SmBackendConfig", constraint=True, related_name="sm_volumes")
     vdi_uuid = models.CharField(max_length=255, null=True, blank=True)
 
     class Meta(SoftDeleteModel.Meta):
@@ -60,9 +48,7 @@ class SmVolume(SoftDeleteModel):
 
 class Snapshot(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
-    volume = models.ForeignKey(
-        "Volume", models.DO_NOTHING, db_constraint=False, db_index=False, related_name="snapshots"
-    )
+    volume = relation("Volume", constraint=False, related_name="snapshots")
     user_id = models.CharField(max_length=255, null=True, blank=True)
     project_id = models.CharField(max_length=255, null=True, blank=True)
     status = models.CharField(max_length=255, null=True, blank=True)
@@ -78,7 +64,7 @@ class Snapshot(SoftDeleteModel):
 
 class VolumeMetadata(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
-    volume = models.ForeignKey("Volume", models.DO_NOTHING, db_constraint=True, db_index=False, related_name="metadata")
+    volume = relation("Volume", constraint=True, related_name="metadata")
     key = models.CharField(max_length=255, null=True, blank=True)
     value = models.CharField(max_length=255, null=True, blank=True)
 
@@ -88,9 +74,7 @@ class VolumeMetadata(SoftDeleteModel):
 
 class VolumeTypeExtraSpec(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
-    volume_type = models.ForeignKey(
-        "VolumeType", models.DO_NOTHING, db_constraint=True, db_index=False, related_name="extra_specs"
-    )
+    volume_type = relation("VolumeType", constraint=True, related_name="extra_specs")
     key = models.CharField(max_length=255, null=True, blank=True)
     value = models.CharField(max_length=255, null=True, blank=True)
 
@@ -114,15 +98,7 @@ class Volume(SoftDeleteModel):
     host = models.CharField(max_length=255, null=True, blank=True)
     size = models.IntegerField(null=True, blank=True)
     availability_zone = models.CharField(max_length=255, null=True, blank=True)
-    instance = models.ForeignKey(
-        "inventory.Instance",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=True,
-        db_index=False,
-        related_name="volumes",
-    )
+    instance = relation("inventory.Instance", constraint=True, related_name="volumes", null=True)
     mountpoint = models.CharField(max_length=255, null=True, blank=True)
     attach_time = models.CharField(max_length=255, null=True, blank=True)
     status = models.CharField(max_length=255, null=True, blank=True)
@@ -134,18 +110,8 @@ class Volume(SoftDeleteModel):
     display_description = models.CharField(max_length=255, null=True, blank=True)
     provider_location = models.CharField(max_length=256, null=True, blank=True)
     provider_auth = models.CharField(max_length=256, null=True, blank=True)
-    snapshot = models.ForeignKey(
-        "Snapshot", models.DO_NOTHING, null=True, blank=True, db_constraint=False, db_index=False, related_name="+"
-    )
-    volume_type = models.ForeignKey(
-        "VolumeType",
-        models.DO_NOTHING,
-        null=True,
-        blank=True,
-        db_constraint=False,
-        db_index=False,
-        related_name="volumes",
-    )
+    snapshot = relation("Snapshot", constraint=False, related_name="+", null=True)
+    volume_type = relation("VolumeType", constraint=False, related_name="volumes", null=True)
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "volumes"
