@@ -1,0 +1,152 @@
+"""Fix NULLs a batch at a time: the building block of the data migrations here.
+
+A batch is found in primary-key order (``WHERE col IS NULL ORDER BY pk LIMIT n``)
+and updated by key, so it touches at most ``n`` rows on every backend
+(PostgreSQL and SQLite have no ``UPDATE ... LIMIT``). Keys are compared as
+row values, which covers the composite keys of the ``user_*_association``
+tables too.
+
+Without an index on the column, finding "the first n NULL rows" rescans the
+rows already fixed, so a million-row table would cost a million-row scan
+per batch. Instead each process remembers, per database and table, the key
+below which every row is known to be fixed (ours committed, or seen non-NULL),
+and the next batch starts after it. The mark only advances when the batch's
+transaction commits. A new process starts from the beginning, so a NULL
+written below the mark by something else is found on the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models, transaction
+
+#: (alias, database name, table, column) -> last key known to be fixed
+_marks: dict[tuple, tuple] = {}
+
+
+@dataclass(frozen=True)
+class NullColumn:
+    """``column`` of ``table`` (primary key ``key``) should not be NULL."""
+
+    table: str
+    column: str
+    key: tuple[str, ...]
+
+    @classmethod
+    def of(cls, model, column: str) -> NullColumn:
+        pk = model._meta.pk
+        fields = pk.fields if isinstance(pk, models.CompositePrimaryKey) else (pk,)
+        return cls(model._meta.db_table, column, tuple(f.column for f in fields))
+
+
+def forget_marks() -> None:
+    """Start every table from its first row again (the state of a new process)."""
+    _marks.clear()
+
+
+def _mark_key(connection, target: NullColumn) -> tuple:
+    return (connection.alias, connection.settings_dict.get("NAME"), target.table, target.column)
+
+
+def _row(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"({', '.join(names)})"
+
+
+def _placeholders(width: int) -> str:
+    return "%s" if width == 1 else f"({', '.join(['%s'] * width)})"
+
+
+def _null_condition(connection, target: NullColumn) -> str:
+    return f"{connection.ops.quote_name(target.column)} IS NULL"
+
+
+def count_nulls(connection, target: NullColumn) -> int:
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {quote(target.table)} WHERE {_null_condition(connection, target)}")
+        return cursor.fetchone()[0]
+
+
+def find_nulls(connection, target: NullColumn, limit: int) -> list[tuple]:
+    """Keys of up to ``limit`` rows where the column is NULL, after this process's mark."""
+    quote = connection.ops.quote_name
+    key = _row([quote(c) for c in target.key])
+    where = [_null_condition(connection, target)]
+    params: list[Any] = []
+    after = _marks.get(_mark_key(connection, target))
+    if after is not None:
+        where.append(f"{key} > {_placeholders(len(after))}")
+        params.extend(after)
+    sql = (
+        f"SELECT {', '.join(quote(c) for c in target.key)} FROM {quote(target.table)} "
+        f"WHERE {' AND '.join(where)} ORDER BY {', '.join(quote(c) for c in target.key)} "
+        f"LIMIT {int(limit)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]
+
+
+def _remember(connection, target: NullColumn, last: tuple) -> None:
+    def advance():
+        _marks[_mark_key(connection, target)] = last
+
+    transaction.on_commit(advance, using=connection.alias)
+
+
+def fill_nulls(connection, target: NullColumn, value: Any | Callable[[], Any], limit: int) -> tuple[int, int]:
+    """Set ``value`` (or ``value()`` per row) where the column is NULL, on at most ``limit`` rows.
+
+    Returns ``(found, done)``. Only rows still NULL are updated, so running it
+    twice, or from two processes, never overwrites a value.
+    """
+    if limit < 1:
+        return 0, 0
+    keys = find_nulls(connection, target, limit)
+    if not keys:
+        return 0, 0
+    quote = connection.ops.quote_name
+    table, column = quote(target.table), quote(target.column)
+    condition = _null_condition(connection, target)
+    key = _row([quote(c) for c in target.key])
+    with connection.cursor() as cursor:
+        if callable(value):
+            done = 0
+            sql = f"UPDATE {table} SET {column} = %s WHERE {condition} AND {key} = {_placeholders(len(target.key))}"
+            for row in keys:
+                cursor.execute(sql, [value(), *row])
+                done += cursor.rowcount
+        else:
+            each = _placeholders(len(target.key))
+            cursor.execute(
+                f"UPDATE {table} SET {column} = %s WHERE {condition} AND {key} IN ({', '.join([each] * len(keys))})",
+                [value, *(v for row in keys for v in row)],
+            )
+            done = cursor.rowcount
+    _remember(connection, target, keys[-1])
+    return len(keys), done
+
+
+def fill_nulls_across(
+    connection, targets: Sequence[NullColumn], value: Any | Callable[[], Any], limit: int
+) -> tuple[int, int]:
+    """:func:`fill_nulls` over several tables, sharing one budget of ``limit`` rows."""
+    found = done = 0
+    existing = set(connection.introspection.table_names())
+    for target in targets:
+        if found >= limit:
+            break
+        if target.table not in existing:
+            continue
+        f, d = fill_nulls(connection, target, value, limit - found)
+        found += f
+        done += d
+    return found, done
+
+
+def count_nulls_across(connection, targets: Sequence[NullColumn]) -> int:
+    existing = set(connection.introspection.table_names())
+    return sum(count_nulls(connection, t) for t in targets if t.table in existing)

@@ -1,0 +1,80 @@
+"""Run the online data migrations, as ``nova-manage db online_data_migrations`` does.
+
+Call it after upgrading the database schema (``db_sync``) and the services.
+Exit codes are nova-manage's: 0 no further updates are possible, 1 some
+updates were completed (``--max-count``: run it again while it returns 1),
+2 some migrations failed (the others still ran), 127 invalid input.
+"""
+
+from schema.data_migrations import registered
+from schema.data_migrations.runner import DEFAULT_BATCH, run_migrations
+from schema.management.base import CommandExit, NovaCommand
+from schema.reporting import format_rows
+
+EXIT_INVALID_INPUT = 127
+
+
+def parse_max_count(value: str | None) -> int | None:
+    """``--max-count`` as nova-manage reads it: a positive integer, else exit 127."""
+    if value is None:
+        return None
+    try:
+        count = int(value)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise CommandExit(EXIT_INVALID_INPUT, f"Must supply a positive value for --max-count (got '{value}')")
+    return count
+
+
+class Command(NovaCommand):
+    help = (
+        "Run the online data migrations in batches; call it after upgrading the database schema and the "
+        "services. Exit 0 no further updates possible, 1 some updates completed (run again), "
+        "2 some migrations failed, 127 invalid input."
+    )
+    json_output = True
+
+    def add_arguments(self, parser):
+        # A string on purpose: argparse's type=int would exit 2, nova-manage's contract says 127.
+        parser.add_argument(
+            "--max-count",
+            dest="max_count",
+            metavar="N",
+            help=f"Migrate at most N rows in one pass (default: batches of {DEFAULT_BATCH} until complete).",
+        )
+
+    def handle(self, *args, **options):
+        max_count = parse_max_count(options["max_count"])
+        connection = self.connect(options["database"])
+        text = options["format"] == "text"
+        if max_count is None and text:
+            self.stdout.write(f"Running batches of {DEFAULT_BATCH} until complete")
+
+        def report(name, found, done, error):
+            if error:
+                self.stderr.write(f"Error attempting to run {name}: {error}")
+            elif found and text:
+                self.stdout.write(f"{found} rows matched query {name}, {done} migrated")
+
+        run = run_migrations(connection, max_count, migrations=registered(), report=report)
+        if text:
+            rows = [(name, t.found, t.done) for name, t in sorted(run.tallies.items())]
+            self.stdout.write(format_rows(("Migration", "Total Needed", "Completed"), rows))
+        else:
+            self.emit_json(
+                {
+                    "database": options["database"],
+                    "max_count": max_count,
+                    "migrations": [
+                        {"name": name, "total_needed": t.found, "completed": t.done, "errors": t.errors}
+                        for name, t in sorted(run.tallies.items())
+                    ],
+                    "exit_code": run.exit_code,
+                }
+            )
+        if run.exit_code == 2:
+            failed = ", ".join(f"{name} ({errors[-1]})" for name, errors in sorted(run.failed.items()))
+            raise CommandExit(2, f"Some migrations failed unexpectedly: {failed}")
+        if run.exit_code:
+            raise CommandExit(run.exit_code)

@@ -1,0 +1,152 @@
+"""Rows whose instance uuid is NULL, as ``nova-manage db null_instance_uuid_scan`` finds them.
+
+Scanned: ``instances.uuid`` and every column that points at an instance by
+uuid (read from the models: ``instance_info_caches.instance_id``,
+``instance_faults.instance_uuid``, ``instance_actions.instance_uuid``,
+``migrations.instance_uuid``).
+
+An instance without a uuid can still own rows that point at it by
+``instances.id``. Removing it leaves those dangling (and MySQL/PostgreSQL
+refuse to, for the constrained ones), so they are dealt with first:
+
+- rows that only describe the instance are deleted: ``instance_metadata``,
+  ``block_device_mapping``, ``security_group_instance_association``,
+  ``virtual_interfaces``, ``consoles``;
+- rows that are shared resources are detached, as Nova does when it releases
+  them: ``fixed_ips`` go back to the pool (``instance_id`` and
+  ``virtual_interface_id`` NULL, ``allocated``/``leased`` false) and
+  ``volumes`` become available (``instance_id``/``mountpoint`` NULL,
+  ``status`` 'available', ``attach_status`` 'detached').
+
+Every table touched is first copied with :func:`schema.backup.copy_to_backup`
+(only the rows about to change), so nothing is lost that cannot be put back.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from inventory.models import Instance
+from schema.backup import copy_to_backup
+from schema.model_schema import nova_models
+
+#: table -> the columns set (besides the instance column, set to NULL) to detach a row from an instance
+DETACH = {
+    "fixed_ips": {"virtual_interface_id": None, "allocated": False, "leased": False},
+    "volumes": {"mountpoint": None, "status": "available", "attach_status": "detached"},
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    table: str
+    column: str
+    #: for rows owned by a uuid-less instance (by id): what to set to detach them; None deletes them
+    detach: dict | None = None
+    #: True: the column is the instance uuid itself (NULL is the problem); False: it holds instances.id
+    by_uuid: bool = True
+
+    def condition(self, connection) -> str:
+        quote = connection.ops.quote_name
+        if self.by_uuid:
+            return f"{quote(self.column)} IS NULL"
+        return f"{quote(self.column)} IN (SELECT {quote('id')} FROM {quote('instances')} WHERE {quote('uuid')} IS NULL)"
+
+
+def _relations_to_instances():
+    for model in nova_models():
+        for f in model._meta.local_fields:
+            if f.is_relation and f.related_model is Instance:
+                yield model._meta.db_table, f.column, f.target_field.column
+
+
+@functools.cache
+def uuid_targets() -> tuple[Target, ...]:
+    """Columns holding an instance uuid: the referencing tables first, ``instances`` last."""
+    refs = [Target(t, c) for t, c, target in _relations_to_instances() if target == "uuid"]
+    return (*refs, Target(Instance._meta.db_table, "uuid"))
+
+
+@functools.cache
+def owned_targets() -> tuple[Target, ...]:
+    """Columns holding ``instances.id``: rows owned by an instance, deleted or detached with it."""
+    return tuple(
+        Target(t, c, DETACH.get(t), by_uuid=False) for t, c, target in _relations_to_instances() if target == "id"
+    )
+
+
+@dataclass
+class Scan:
+    #: table -> rows whose instance uuid is NULL (referencing tables first, ``instances`` last)
+    null_rows: dict[str, int]
+    #: table -> rows owned (by id) by instances whose uuid is NULL
+    owned_rows: dict[str, int]
+
+    @property
+    def found(self) -> int:
+        return sum(self.null_rows.values())
+
+
+@dataclass
+class Cleanup:
+    backups: dict[str, tuple[str, int]] = field(default_factory=dict)  # table -> (backup table, rows)
+    deleted: dict[str, int] = field(default_factory=dict)
+    detached: dict[str, int] = field(default_factory=dict)
+
+
+def _count(connection, target: Target) -> int:
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {quote(target.table)} WHERE {target.condition(connection)}")
+        return cursor.fetchone()[0]
+
+
+def _present(connection, targets):
+    existing = set(connection.introspection.table_names())
+    return [t for t in targets if t.table in existing]
+
+
+def scan(connection) -> Scan:
+    null_rows = {t.table: _count(connection, t) for t in _present(connection, uuid_targets())}
+    owned = {}
+    if null_rows.get("instances"):
+        owned = {t.table: n for t in _present(connection, owned_targets()) if (n := _count(connection, t))}
+    return Scan(null_rows, owned)
+
+
+def _apply(connection, target: Target) -> int:
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        if target.detach is None:
+            cursor.execute(f"DELETE FROM {quote(target.table)} WHERE {target.condition(connection)}")
+        else:
+            changes = {target.column: None, **target.detach}
+            assignments = ", ".join(f"{quote(c)} = %s" for c in changes)
+            cursor.execute(
+                f"UPDATE {quote(target.table)} SET {assignments} WHERE {target.condition(connection)}",
+                list(changes.values()),
+            )
+        return cursor.rowcount
+
+
+def delete(connection, found: Scan, *, now=None) -> Cleanup:
+    """Back up, then remove the rows ``found``: owned rows, then referencing rows, then instances.
+
+    The backups are made first (``CREATE TABLE ... AS`` commits on MySQL);
+    the deletes and updates then run in one transaction.
+    """
+    owned = [t for t in owned_targets() if found.owned_rows.get(t.table)]
+    null = [t for t in uuid_targets() if found.null_rows.get(t.table)]
+    cleanup = Cleanup()
+    for target in owned + null:
+        cleanup.backups[target.table] = copy_to_backup(
+            connection, target.table, what=f"nullscan_{target.table}", where=target.condition(connection), now=now
+        )
+    with transaction.atomic(using=connection.alias):
+        for target in owned + null:
+            done = _apply(connection, target)
+            (cleanup.deleted if target.detach is None else cleanup.detached)[target.table] = done
+    return cleanup
