@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("admin/schema/", include("schema.admin_views")),
     path("admin/", admin.site.urls),
 ]
 

@@ -1,0 +1,64 @@
+"""The schema page in the admin (staff only): version, drift, diagram, lint and table docs.
+
+Mounted under ``admin/schema/`` by ``novaweb/urls.py``, each view wrapped in
+``admin.site.admin_view`` (login and staff checks, the admin's chrome).
+What comes from the models is cached (:func:`schema.docs.document.model_facts`,
+the rendered SVG per DOT source); the live catalog is read once per view
+(:func:`schema.docs.document.snapshot`).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import admin
+from django.db import connections
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from .docs.document import document
+from .docs.drift import drift_status
+from .docs.erd import dot_source, render_svg
+from .docs.lint import lint
+from .docs.render import context, table_items
+from .management.base import describe_database
+
+
+def _table_url(table) -> str:
+    return reverse("schema-admin-table", args=[table.name])
+
+
+def schema_page(request):
+    alias = settings.NOVA_DB_ALIAS
+    doc, snap = document(connections[alias])
+    ctx = context(
+        doc,
+        lint(doc),
+        drift_status(snap),
+        render_svg(dot_source(doc)),
+        url=_table_url,
+        database=describe_database(alias),
+    )
+    return TemplateResponse(request, "schema/admin_page.html", {**admin.site.each_context(request), **ctx})
+
+
+def table_page(request, table: str):
+    doc, _snap = document(connections[settings.NOVA_DB_ALIAS])
+    if table not in doc.tables:
+        raise Http404(f"no table {table} in the Nova database")
+    diagram = render_svg(dot_source(doc, table, url=_table_url))
+    items = [item for group in table_items(doc, lint(doc)) for item in group["tables"] if item["doc"].name == table]
+    ctx = {
+        "doc": doc,
+        "item": items[0],
+        "diagram": diagram,
+        "node_count": len(doc.neighbours(table)),
+        "schema_url": reverse("schema-admin"),
+    }
+    return TemplateResponse(request, "schema/admin_table.html", {**admin.site.each_context(request), **ctx})
+
+
+urlpatterns = [
+    path("", admin.site.admin_view(schema_page), name="schema-admin"),
+    path("table/<str:table>/", admin.site.admin_view(table_page), name="schema-admin-table"),
+]

@@ -1,0 +1,48 @@
+"""Write the schema docs and diagram of a Nova database: HTML, Markdown, DOT or JSON."""
+
+from pathlib import Path
+
+from schema.docs.document import document
+from schema.docs.drift import drift_status
+from schema.docs.erd import dot_source
+from schema.docs.lint import lint
+from schema.docs.render import to_html, to_json, to_markdown
+from schema.management.base import EXIT_USAGE, CommandExit, NovaCommand, describe_database
+
+FORMATS = ("html", "markdown", "dot", "json")
+
+
+class Command(NovaCommand):
+    help = (
+        "Write the Nova database's schema docs: tables by area, columns, keys, relations (with and without "
+        "constraints), estimated rows, drift, lint and an ERD. HTML is one self-contained file (inline SVG)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", choices=FORMATS, default="html", help="Output format (default: html).")
+        parser.add_argument("--output", metavar="PATH", help="Write to PATH instead of standard output.")
+        parser.add_argument("--table", help="dot only: the diagram of this table and its neighbours.")
+
+    def handle(self, *args, **options):
+        output = Path(options["output"]) if options["output"] else None
+        if output is not None and not output.parent.is_dir():
+            raise CommandExit(EXIT_USAGE, f"cannot write {output}: no directory {output.parent}")
+        connection = self.connect(options["database"])
+        doc, snap = document(connection)
+        table = options["table"]
+        if table and table not in doc.tables:
+            raise CommandExit(EXIT_USAGE, f"unknown table '{table}' (see db_schema_doc --format json for the list)")
+        fmt = options["format"]
+        if fmt == "dot":
+            text = dot_source(doc, table)
+        else:
+            render = {"html": to_html, "markdown": to_markdown, "json": to_json}[fmt]
+            text = render(doc, lint(doc), drift_status(snap), database=describe_database(options["database"]))
+        if output is None:
+            self.stdout.write(text, ending="" if text.endswith("\n") else "\n")
+            return
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CommandExit(EXIT_USAGE, f"cannot write {output}: {exc.strerror or exc}") from None
+        self.stderr.write(f"Wrote {fmt} docs of {len(doc.tables)} tables to {output}.")
