@@ -1,0 +1,284 @@
+"""Online data migrations and the null-uuid scan, on every backend.
+
+Seeds the NULLs old Essex code left behind into a copy of the reference dump,
+then checks what an operator checks: the rows in the database, the command's
+lines and its exit code.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+from django.core.management import call_command
+from django.db import connections
+
+from schema.data_migrations import get, names, pending_counts, registered_temporarily
+from schema.data_migrations.batches import forget_marks
+from tests.support.backends import quote
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+# 10 NULL `deleted` over five tables (one with a string key, one with a composite key),
+# 4 NULL uuids over instances / networks / virtual_interfaces, 1 NULL flavorid.
+SEED_NULLS = [
+    "INSERT INTO instances (id, deleted, uuid, hostname) VALUES "
+    "(1, NULL, NULL, 'a'), (2, NULL, NULL, 'b'), (3, NULL, '33333333-3333-4333-8333-333333333333', 'c'), "
+    "(4, FALSE, '44444444-4444-4444-8444-444444444444', 'd')",
+    "INSERT INTO networks (id, deleted, uuid, label) VALUES (1, NULL, NULL, 'net1')",
+    "INSERT INTO virtual_interfaces (id, deleted, address, instance_id, uuid) "
+    "VALUES (1, FALSE, 'fa:16:3e:00:00:01', 4, NULL)",
+    "UPDATE instance_types SET deleted = NULL WHERE id IN (1, 2)",
+    "UPDATE instance_types SET flavorid = NULL WHERE id = 3",
+    "INSERT INTO users (id, deleted, name) VALUES ('u1', NULL, 'alice')",
+    "INSERT INTO projects (id, deleted, project_manager) VALUES ('p1', NULL, 'u1')",
+    "INSERT INTO user_project_association (user_id, project_id, deleted) VALUES ('u1', 'p1', NULL)",
+    "INSERT INTO dns_domains (domain, deleted) VALUES ('example.org', NULL)",
+]
+DELETED_TABLES = (
+    "instances",
+    "networks",
+    "instance_types",
+    "users",
+    "projects",
+    "user_project_association",
+    "dns_domains",
+)
+
+
+def seed(db, statements):
+    for sql in statements:
+        db.execute(sql)
+
+
+def null_deleted(db):
+    return sum(db.fetchall(f"SELECT COUNT(*) FROM {t} WHERE deleted IS NULL")[0][0] for t in DELETED_TABLES)
+
+
+def null_uuids(db):
+    return sum(
+        db.fetchall(f"SELECT COUNT(*) FROM {t} WHERE uuid IS NULL")[0][0]
+        for t in ("instances", "networks", "virtual_interfaces")
+    )
+
+
+def null_flavorids(db):
+    return db.fetchall("SELECT COUNT(*) FROM instance_types WHERE flavorid IS NULL")[0][0]
+
+
+def call(alias, *args):
+    """Run a command in-process: (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(*args, database=alias, stdout=out, stderr=err)
+        code = 0
+    except SystemExit as exc:
+        code = exc.code
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_migrations_fix_nulls_in_batches(make_db, nova_db_alias):
+    db = make_db("dump")
+    seed(db, SEED_NULLS)
+    connection = connections[nova_db_alias(db)]
+    forget_marks()
+    assert pending_counts(connection) == {
+        "deleted_null_to_false": 10,
+        "populate_missing_flavorids": 1,
+        "populate_missing_uuids": 4,
+    }
+
+    fix_deleted = get("deleted_null_to_false")
+    batches = [fix_deleted(connection, 4) for _ in range(4)]
+    assert batches == [(4, 4), (4, 4), (2, 2), (0, 0)]
+    assert null_deleted(db) == 0
+    # false, not merely non-NULL; rows already false or true stay as they were
+    assert db.fetchall("SELECT COUNT(*) FROM instances WHERE deleted = FALSE")[0][0] == 4
+
+    assert get("populate_missing_uuids")(connection, 3) == (3, 3)
+    assert null_uuids(db) == 1
+    assert get("populate_missing_uuids")(connection, 3) == (1, 1)
+    uuids = [
+        u
+        for (u,) in db.fetchall(
+            "SELECT uuid FROM instances UNION ALL SELECT uuid FROM networks "
+            "UNION ALL SELECT uuid FROM virtual_interfaces"
+        )
+    ]
+    assert all(UUID_RE.match(u) for u in uuids) and len(set(uuids)) == len(uuids) == 6
+    assert "33333333-3333-4333-8333-333333333333" in uuids  # existing uuids untouched
+
+    assert get("populate_missing_flavorids")(connection, 50) == (1, 1)
+    assert UUID_RE.match(db.fetchall("SELECT flavorid FROM instance_types WHERE id = 3")[0][0])
+    assert [f for (f,) in db.fetchall("SELECT flavorid FROM instance_types WHERE id <> 3 ORDER BY id")] == [
+        "1",
+        "2",
+        "4",
+        "5",
+    ]
+
+    forget_marks()  # a new process rescans from the first row and finds nothing left
+    assert [get(n)(connection, 50) for n in names()] == [(0, 0)] * 3
+    assert pending_counts(connection) == dict.fromkeys(names(), 0)
+
+
+def test_online_data_migrations_command(make_db, run_manage):
+    db = make_db("dump")
+    seed(db, SEED_NULLS)
+
+    limited = run_manage("db_online_data_migrations", "--max-count", "12", db=db)
+    assert limited.returncode == 1, limited.stderr
+    assert "10 rows matched query deleted_null_to_false, 10 migrated" in limited.stdout
+    assert "1 rows matched query populate_missing_flavorids, 1 migrated" in limited.stdout
+    assert "1 rows matched query populate_missing_uuids, 1 migrated" in limited.stdout
+    assert "Running batches" not in limited.stdout
+    assert (null_deleted(db), null_flavorids(db), null_uuids(db)) == (0, 0, 3)
+    table = limited.stdout.splitlines()[-5:]
+    assert re.match(r"Migration\s+\| Total Needed \| Completed", table[0])
+    assert re.match(r"populate_missing_uuids\s+\| 1\s+\| 1", table[-1])
+
+    full = run_manage("db_online_data_migrations", db=db)
+    assert full.returncode == 0, full.stderr
+    assert full.stdout.startswith("Running batches of 50 until complete\n")
+    assert "3 rows matched query populate_missing_uuids, 3 migrated" in full.stdout
+    assert null_uuids(db) == 0
+
+    again = run_manage("db_online_data_migrations", "--format", "json", db=db)
+    assert again.returncode == 0, again.stderr
+    assert '"total_needed": 0' in again.stdout and '"completed": 1' not in again.stdout
+    assert "rows matched" not in again.stdout
+
+
+def test_max_count_must_be_a_positive_integer(run_manage):
+    result = run_manage("db_online_data_migrations", "--max-count", "x")
+    assert result.returncode == 127  # not argparse's 2: nova-manage's "invalid input"
+    assert "Must supply a positive value for --max-count (got 'x')" in result.stderr
+    assert "Traceback" not in result.stderr
+    for value in ("0", "-3"):  # refused before the database is touched
+        code, out, err = call("nova", "db_online_data_migrations", "--max-count", value)
+        assert (code, out) == (127, "")
+        assert f"Must supply a positive value for --max-count (got '{value}')" in err
+
+
+def test_failing_migration_reported_while_others_complete(make_db, nova_db_alias):
+    db = make_db("dump")
+    seed(db, SEED_NULLS)
+    alias = nova_db_alias(db)
+
+    def broken(connection, batch_size):
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE instances SET hostname = 'half-done'")
+            cursor.execute("SELECT * FROM no_such_table")
+        return 1, 1
+
+    with registered_temporarily("aaa_broken", broken):
+        # With --max-count, others' progress makes it 1 (run again), as in nova-manage...
+        code, out, err = call(alias, "db_online_data_migrations", "--max-count", "50")
+        assert code == 1
+        assert "Error attempting to run aaa_broken" in err
+        assert "10 rows matched query deleted_null_to_false, 10 migrated" in out
+        # ...and once nothing else is left to do, the failure is fatal: 2.
+        code, out, err = call(alias, "db_online_data_migrations")
+        assert code == 2
+        assert "Some migrations failed unexpectedly: aaa_broken" in err
+        assert re.search(r"aaa_broken\s+\| 0\s+\| 0", out)
+    assert (null_deleted(db), null_flavorids(db), null_uuids(db)) == (0, 0, 0)
+    # the failed batch was rolled back, not half applied
+    assert db.fetchall("SELECT COUNT(*) FROM instances WHERE hostname = 'half-done'")[0][0] == 0
+    assert "aaa_broken" not in names()
+    assert call(alias, "db_online_data_migrations")[0] == 0
+
+
+def seed_null_uuid_instances(db):
+    key = quote(db.backend, "key")
+    seed(
+        db,
+        [
+            "INSERT INTO instances (id, deleted, uuid, hostname) VALUES (1, FALSE, NULL, 'orphan'), "
+            "(2, FALSE, NULL, 'orphan2'), (3, FALSE, '33333333-3333-4333-8333-333333333333', 'healthy')",
+            f"INSERT INTO instance_metadata (id, deleted, instance_id, {key}, value) VALUES "
+            "(1, FALSE, 1, 'role', 'db'), (2, FALSE, 3, 'role', 'web')",
+            "INSERT INTO block_device_mapping (id, deleted, instance_id, device_name) VALUES (1, FALSE, 1, '/dev/vdb')",
+            "INSERT INTO security_groups (id, deleted, name) VALUES (1, FALSE, 'default')",
+            "INSERT INTO security_group_instance_association (id, deleted, security_group_id, instance_id) "
+            "VALUES (1, FALSE, 1, 1), (2, FALSE, 1, 3)",
+            "INSERT INTO fixed_ips (id, deleted, address, instance_id, allocated, leased) VALUES "
+            "(1, FALSE, '10.0.0.2', 1, TRUE, TRUE), (2, FALSE, '10.0.0.3', 3, TRUE, TRUE)",
+            "INSERT INTO volumes (id, deleted, instance_id, status, attach_status, mountpoint) VALUES "
+            "(1, FALSE, 2, 'in-use', 'attached', '/dev/vdc')",
+            "INSERT INTO instance_faults (id, deleted, instance_uuid, code) VALUES (1, FALSE, NULL, 500), "
+            "(2, FALSE, '33333333-3333-4333-8333-333333333333', 500)",
+            "INSERT INTO migrations (id, deleted, instance_uuid, status) VALUES (1, FALSE, NULL, 'error')",
+            "INSERT INTO instance_actions (id, deleted, instance_uuid, action) VALUES (1, FALSE, NULL, 'reboot')",
+        ],
+    )
+
+
+def count(db, table, where="1 = 1"):
+    return db.fetchall(f"SELECT COUNT(*) FROM {table} WHERE {where}")[0][0]
+
+
+def test_null_instance_uuid_scan_and_delete(make_db, run_manage):
+    db = make_db("dump")
+    seed_null_uuid_instances(db)
+
+    found = run_manage("db_null_instance_uuid_scan", db=db)
+    assert found.returncode == 1, found.stderr
+    for table, n in (("instances", 2), ("instance_faults", 1), ("migrations", 1), ("instance_actions", 1)):
+        assert (
+            f"There are {n} records in the '{table}' table where the uuid or instance_uuid column is NULL. "
+            "Run this command again with the --delete option after you have backed up any necessary data."
+        ) in found.stdout
+    assert "'instance_info_caches'" not in found.stdout
+    assert "There are 1 records in the 'fixed_ips' table that belong to instances whose uuid is NULL" in found.stdout
+    assert count(db, "instances") == 3  # a scan changes nothing
+
+    deleted = run_manage("db_null_instance_uuid_scan", "--delete", db=db)
+    assert deleted.returncode == 0, deleted.stderr
+    lines = deleted.stdout.splitlines()
+    for table, n in (
+        ("instances", 2),
+        ("instance_faults", 1),
+        ("migrations", 1),
+        ("instance_actions", 1),
+        ("instance_metadata", 1),
+        ("block_device_mapping", 1),
+        ("security_group_instance_association", 1),
+    ):
+        assert f"Deleted {n} records from table '{table}'." in lines
+    # children go before instances
+    assert lines.index("Deleted 1 records from table 'instance_metadata'.") < lines.index(
+        "Deleted 2 records from table 'instances'."
+    )
+    assert count(db, "instances") == 1 and count(db, "instances", "uuid IS NULL") == 0
+    assert count(db, "instance_metadata") == count(db, "security_group_instance_association") == 1
+    assert count(db, "block_device_mapping") == 0
+    assert count(db, "instance_faults") == 1 and count(db, "migrations") == count(db, "instance_actions") == 0
+    # shared resources are detached, not deleted: the address is back in the pool, the volume available
+    assert db.fetchall("SELECT address FROM fixed_ips WHERE instance_id IS NULL AND allocated = FALSE") == [
+        ("10.0.0.2",)
+    ]
+    assert db.fetchall("SELECT instance_id, status, attach_status, mountpoint FROM volumes") == [
+        (None, "available", "detached", None)
+    ]
+
+    backups = dict(re.findall(r"Backed up \d+ records from table '(\w+)' to '(\w+)'\.", deleted.stdout))
+    assert set(backups) == {
+        "instances",
+        "instance_faults",
+        "migrations",
+        "instance_actions",
+        "instance_metadata",
+        "block_device_mapping",
+        "security_group_instance_association",
+        "fixed_ips",
+        "volumes",
+    }
+    backup = {table: quote(db.backend, name) for table, name in backups.items()}
+    assert sorted(db.fetchall(f"SELECT id, hostname FROM {backup['instances']}")) == [(1, "orphan"), (2, "orphan2")]
+    assert db.fetchall(f"SELECT instance_id, status FROM {backup['volumes']}") == [(2, "in-use")]
+    assert db.fetchall(f"SELECT address, instance_id FROM {backup['fixed_ips']}") == [("10.0.0.2", 1)]
+
+    clean = run_manage("db_null_instance_uuid_scan", db=db)
+    assert clean.returncode == 0, clean.stderr
+    assert clean.stdout.strip() == "There were no records found where instance_uuid was NULL."
