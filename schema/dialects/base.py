@@ -21,6 +21,7 @@ database at all (``bench/schema_bench.py`` measures both sides).
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from django.db import models
@@ -139,6 +140,11 @@ class Dialect:
         names = ", ".join(map(quote, columns))
         marks = ", ".join(["%s"] * len(columns))
         cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
+
+    @contextlib.contextmanager
+    def bulk_load(self, cursor):
+        """A session set up for a bulk load of consistent rows (foreign-key checks off, as a dump restore)."""
+        yield
 
     def analyze(self, cursor, tables) -> None:
         """Refresh the planner's statistics (and so the catalog's row estimates) after a bulk load."""

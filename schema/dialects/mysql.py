@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 from ..schema import Check, Column, ForeignKey, Index, Table
@@ -34,6 +35,14 @@ class MySQLDialect(Dialect):
 
     def table_options(self) -> str:
         return " ENGINE=InnoDB DEFAULT CHARSET=utf8"
+
+    @contextlib.contextmanager
+    def bulk_load(self, cursor):
+        cursor.execute("SET SESSION foreign_key_checks = 0, unique_checks = 0")
+        try:
+            yield
+        finally:
+            cursor.execute("SET SESSION foreign_key_checks = 1, unique_checks = 1")
 
     def analyze(self, cursor, tables) -> None:
         quote = self.connection.ops.quote_name
