@@ -14,8 +14,10 @@ from .schema import Schema
 
 
 def live_table_names(connection) -> list[str]:
+    internal = dialect_for(connection).INTERNAL_TABLE_PREFIXES
     with connection.cursor() as cursor:
-        return sorted(t.name for t in connection.introspection.get_table_list(cursor) if t.type == "t")
+        tables = connection.introspection.get_table_list(cursor)
+    return sorted(t.name for t in tables if t.type == "t" and not (internal and t.name.startswith(internal)))
 
 
 def introspect(connection, tables=None) -> Schema:

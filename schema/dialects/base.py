@@ -204,6 +204,8 @@ class Dialect:
     # ---- documentation and lint -------------------------------------------------
     #: Django lookups a plain B-tree index on the column can serve on this backend.
     PLAIN_INDEX_LOOKUPS = frozenset({"exact"})
+    #: Tables the backend keeps for itself (statistics...): never part of a schema.
+    INTERNAL_TABLE_PREFIXES: tuple[str, ...] = ()
     #: How the backend quotes an identifier (for DDL shown as a suggestion).
     IDENTIFIER_QUOTE = '"'
 

@@ -100,6 +100,9 @@ class SQLiteDialect(Dialect):
     def drop_index_sql(self, quote, table, index):
         return f"DROP INDEX {quote(index.name)}"
 
+    #: sqlite_stat1 (ANALYZE), sqlite_sequence (AUTOINCREMENT): the prefix is reserved.
+    INTERNAL_TABLE_PREFIXES = ("sqlite_",)
+
     def estimated_row_counts(self, cursor):
         # Only ANALYZE writes statistics; without sqlite_stat1 there is no estimate.
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'sqlite_stat1'")
