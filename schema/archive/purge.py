@@ -1,0 +1,67 @@
+"""Delete rows from the shadow tables, as ``nova-manage db purge`` does.
+
+With a date, a row goes when its timestamp is earlier: ``deleted_at``,
+falling back to ``updated_at`` then ``created_at`` where that is empty (row
+by row: instance actions and faults, archived with their instance without
+ever being soft-deleted, have no ``deleted_at``; Nova special-cases them the
+same way). Without a date (``--all``) every shadow row goes. Each table is
+one ``DELETE`` in its own transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from ..introspect import introspect, live_table_names
+from .shadow import SHADOW_PREFIX
+
+TIMESTAMP_COLUMNS = ("deleted_at", "updated_at", "created_at")
+
+
+@dataclass(frozen=True)
+class Purged:
+    table: str
+    rows: int
+    #: the timestamp columns the date was compared with (empty for --all)
+    columns: tuple[str, ...] = ()
+    #: why the table was left alone, if it was
+    skipped: str = ""
+
+    def describe(self) -> str:
+        if self.skipped:
+            return f"Unable to purge table {self.table} because it {self.skipped}"
+        if not self.columns:
+            based = "(n/a)"
+        elif len(self.columns) == 1:
+            based = self.columns[0]
+        else:
+            based = f"{self.columns[0]} (else {', '.join(self.columns[1:])})"
+        return f"Deleted {self.rows} rows from {self.table} based on timestamp column {based}"
+
+
+def shadow_tables(connection) -> list[str]:
+    return [name for name in live_table_names(connection) if name.startswith(SHADOW_PREFIX)]
+
+
+def purge_shadow_tables(connection, before=None) -> list[Purged]:
+    """Delete shadow rows older than ``before`` (all of them when None); one result per table."""
+    q = connection.ops.quote_name
+    live = introspect(connection, tables=shadow_tables(connection))
+    results = []
+    for name, table in sorted(live.tables.items()):
+        if before is None:
+            columns, where, params = (), "", []
+        else:
+            columns = tuple(c for c in TIMESTAMP_COLUMNS if c in table.columns)
+            if not columns:
+                results.append(Purged(name, 0, skipped="has no timestamp column"))
+                continue
+            stamp = columns[0] if len(columns) == 1 else f"COALESCE({', '.join(map(q, columns))})"
+            where = f" WHERE {q(stamp) if len(columns) == 1 else stamp} < %s"
+            params = [connection.ops.adapt_datetimefield_value(before)]
+        with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {q(name)}{where}", params)
+            results.append(Purged(name, cursor.rowcount, columns))
+    return results
