@@ -8,11 +8,13 @@ tables too.
 
 Without an index on the column, finding "the first n NULL rows" rescans the
 rows already fixed, so a million-row table would cost a million-row scan
-per batch. Instead each process remembers, per database and table, the key
-below which every row is known to be fixed (ours committed, or seen non-NULL),
-and the next batch starts after it. The mark only advances when the batch's
-transaction commits. A new process starts from the beginning, so a NULL
-written below the mark by something else is found on the next run.
+per batch. Instead a run remembers, per database and table, the key below
+which every row is known to be fixed (ours committed, or seen non-NULL), and
+the next batch starts after it; a table whose batch came back short has been
+read to its end and is not looked at again. Marks only advance when the
+batch's transaction commits. :func:`forget_marks` (called when a run of
+``db_online_data_migrations`` starts) goes back to the first row, so a NULL
+written behind a mark by something else is found by the next run.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ from django.db import models, transaction
 
 #: (alias, database name, table, column) -> last key known to be fixed
 _marks: dict[tuple, tuple] = {}
+#: (alias, database name, table, column) of the tables read to their end and found fixed
+_clean: set[tuple] = set()
+#: (alias, database name) -> the tables that exist, looked up once per run
+_tables: dict[tuple, frozenset] = {}
 
 
 @dataclass(frozen=True)
@@ -45,10 +51,24 @@ class NullColumn:
 def forget_marks() -> None:
     """Start every table from its first row again (the state of a new process)."""
     _marks.clear()
+    _clean.clear()
+    _tables.clear()
+
+
+def _database(connection) -> tuple:
+    return (connection.alias, connection.settings_dict.get("NAME"))
 
 
 def _mark_key(connection, target: NullColumn) -> tuple:
-    return (connection.alias, connection.settings_dict.get("NAME"), target.table, target.column)
+    return (*_database(connection), target.table, target.column)
+
+
+def _existing_tables(connection) -> frozenset:
+    """The database's tables, remembered until :func:`forget_marks` (a run does not create tables)."""
+    key = _database(connection)
+    if key not in _tables:
+        _tables[key] = frozenset(connection.introspection.table_names())
+    return _tables[key]
 
 
 def _row(names: Sequence[str]) -> str:
@@ -90,9 +110,15 @@ def find_nulls(connection, target: NullColumn, limit: int) -> list[tuple]:
         return [tuple(row) for row in cursor.fetchall()]
 
 
-def _remember(connection, target: NullColumn, last: tuple) -> None:
+def _remember(connection, target: NullColumn, keys: list[tuple], limit: int) -> None:
+    """Once committed: the rows up to the batch's last key are fixed; a short batch means all of them are."""
+    key = _mark_key(connection, target)
+
     def advance():
-        _marks[_mark_key(connection, target)] = last
+        if keys:
+            _marks[key] = keys[-1]
+        if len(keys) < limit:
+            _clean.add(key)
 
     transaction.on_commit(advance, using=connection.alias)
 
@@ -103,10 +129,11 @@ def fill_nulls(connection, target: NullColumn, value: Any | Callable[[], Any], l
     Returns ``(found, done)``. Only rows still NULL are updated, so running it
     twice, or from two processes, never overwrites a value.
     """
-    if limit < 1:
+    if limit < 1 or _mark_key(connection, target) in _clean:
         return 0, 0
     keys = find_nulls(connection, target, limit)
     if not keys:
+        _remember(connection, target, keys, limit)
         return 0, 0
     quote = connection.ops.quote_name
     table, column = quote(target.table), quote(target.column)
@@ -126,7 +153,7 @@ def fill_nulls(connection, target: NullColumn, value: Any | Callable[[], Any], l
                 [value, *(v for row in keys for v in row)],
             )
             done = cursor.rowcount
-    _remember(connection, target, keys[-1])
+    _remember(connection, target, keys, limit)
     return len(keys), done
 
 
@@ -135,7 +162,7 @@ def fill_nulls_across(
 ) -> tuple[int, int]:
     """:func:`fill_nulls` over several tables, sharing one budget of ``limit`` rows."""
     found = done = 0
-    existing = set(connection.introspection.table_names())
+    existing = _existing_tables(connection)
     for target in targets:
         if found >= limit:
             break

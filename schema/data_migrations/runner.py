@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from .batches import forget_marks
 from .registry import DataMigration, registered
 
 DEFAULT_BATCH = 50
@@ -86,14 +87,20 @@ def run_pass(connection, max_count: int, run: Run, migrations: list[DataMigratio
 
 
 def run_migrations(
-    connection, max_count: int | None = None, *, migrations: list[DataMigration] | None = None, report: Report
+    connection,
+    max_count: int | None = None,
+    *,
+    migrations: list[DataMigration] | None = None,
+    report: Report,
+    batch: int = DEFAULT_BATCH,
 ) -> Run:
-    """One pass of ``max_count`` rows, or (``None``) passes of 50 until a pass migrates nothing."""
+    """One pass of ``max_count`` rows, or (``None``) passes of ``batch`` until a pass migrates nothing."""
     migrations = registered() if migrations is None else migrations
+    forget_marks()  # every run starts from the first row of every table
     run = Run({m.name: Tally() for m in migrations}, limited=max_count is not None)
     if max_count is not None:
         run_pass(connection, max_count, run, migrations, report)
         return run
-    while run_pass(connection, DEFAULT_BATCH, run, migrations, report):
+    while run_pass(connection, batch, run, migrations, report):
         pass
     return run
