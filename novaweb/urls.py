@@ -2,9 +2,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from novaweb.health import healthz
+
 urlpatterns = [
     path("admin/schema/", include("schema.admin_views")),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
 ]
 
 if "debug_toolbar" in settings.INSTALLED_APPS:

@@ -1,0 +1,62 @@
+"""Production settings: ``DJANGO_SETTINGS_MODULE=novaweb.settings_production``.
+
+Everything of :mod:`novaweb.settings` (the database URLs, the replica), plus:
+
+- ``SECRET_KEY`` and ``ALLOWED_HOSTS`` are required: no development defaults;
+- HTTPS only: secure session and CSRF cookies, HSTS, redirect to HTTPS
+  (``/healthz`` excepted, for load balancers probing over plain HTTP);
+  ``SECURE_PROXY_SSL_HEADER`` trusts ``X-Forwarded-Proto`` from the proxy in
+  front (set ``TRUST_X_FORWARDED_PROTO=false`` when nothing strips it);
+- static files from ``STATIC_ROOT`` (``manage.py collectstatic``) through
+  WhiteNoise, compressed and with hashed names, cached forever;
+- logs as JSON lines on stdout (``LOG_LEVEL``, default ``INFO``).
+
+``manage.py check --deploy`` reports nothing with these settings.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from novaweb.jsonlog import logging_config
+from novaweb.settings import *  # noqa: F403
+from novaweb.settings import INSTALLED_APPS, VAR_DIR, env
+
+
+def _required(name: str, hint: str) -> str:
+    value = env.str(name, default="").strip()
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set in production (novaweb.settings_production): {hint}")
+    return value
+
+
+if env.bool("DEBUG", default=False) or "debug_toolbar" in INSTALLED_APPS:
+    raise ImproperlyConfigured("DEBUG must be off in production (novaweb.settings_production): unset DEBUG")
+DEBUG = False
+
+SECRET_KEY = _required(
+    "SECRET_KEY",
+    "a long random string, e.g. from `python -c 'import secrets; print(secrets.token_urlsafe(50))'`",
+)
+_hosts = _required("ALLOWED_HOSTS", "the host names novaweb answers to, comma-separated")
+ALLOWED_HOSTS = [host.strip() for host in _hosts.split(",") if host.strip()]
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+if env.bool("TRUST_X_FORWARDED_PROTO", default=True):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SESSION_COOKIE_SECURE = True
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SECURE = True
+X_FRAME_OPTIONS = "DENY"
+
+STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+LOGGING = logging_config(env.str("LOG_LEVEL", default="INFO").upper())
