@@ -27,6 +27,7 @@ import re
 from django.db import models
 
 from ..schema import Check, Column, ForeignKey, Index, Table, UniqueConstraint
+from ..statements import Statement
 
 
 class Dialect:
@@ -39,6 +40,8 @@ class Dialect:
     has_late_foreign_keys = True
     #: Foreign keys are written inside CREATE TABLE (SQLite) rather than added after.
     inline_foreign_keys = False
+    #: Changes other than adding tables, columns and indexes rebuild the table (SQLite).
+    rebuilds_tables = False
     #: normalized type aliases: raw (lowercased, lengths stripped where irrelevant) -> canonical
     TYPE_ALIASES: dict[str, str] = {}
 
@@ -229,3 +232,39 @@ class Dialect:
             return None
         name = self.quote(f"{table}_{'_'.join(columns)}_idx"[:63])
         return f"CREATE INDEX {name} ON {self.quote(table)} ({', '.join(map(self.quote, columns))})"
+
+    def alter_column_statements(self, quote, table: str, before: Column, after: Column) -> list[str]:
+        """DDL that turns column ``before`` into ``after`` (type, NULL, default, autoincrement)."""
+        raise NotImplementedError(f"{self.vendor} rebuilds the table instead")
+
+    def alter_primary_key_sql(self, quote, before: Table, after: Table) -> list[str]:
+        return [
+            f"ALTER TABLE {quote(after.name)} DROP CONSTRAINT {quote(before.primary_key_name)}",
+            f"ALTER TABLE {quote(after.name)} ADD PRIMARY KEY ({', '.join(map(quote, after.primary_key))})",
+        ]
+
+    def drop_check_sql(self, quote, table: str, check: Check) -> str:
+        return f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(check.name)}"
+
+    # ---- online changes ---------------------------------------------------------------
+    def create_index_online(self, quote, table: str, index: Index) -> list[Statement]:
+        """Create an index on a live table without blocking writes, where the backend can."""
+        unique = "UNIQUE " if index.unique else ""
+        columns = ", ".join(map(quote, index.columns))
+        return [Statement(f"CREATE {unique}INDEX {quote(index.name)} ON {quote(table)} ({columns})")]
+
+    def online_refused(self, exc) -> bool:
+        """Whether ``exc`` is the backend refusing an online variant (then the fallback runs)."""
+        return False
+
+    # ---- data checks ---------------------------------------------------------------------
+    def char_length_sql(self, expression: str) -> str:
+        return f"CHAR_LENGTH({expression})"
+
+    # ---- the sync lock (see schema.locking) ----------------------------------------------
+    def try_sync_lock(self) -> bool:
+        """Take the database-wide sync lock without waiting; True when taken."""
+        raise NotImplementedError
+
+    def release_sync_lock(self) -> None:
+        raise NotImplementedError

@@ -6,7 +6,11 @@ import contextlib
 import re
 
 from ..schema import Check, Column, ForeignKey, Index, Table
+from ..statements import Statement
 from .base import Dialect
+
+#: ER_ALTER_OPERATION_NOT_SUPPORTED(_REASON): the table cannot do ALGORITHM=INPLACE / LOCK=NONE.
+ONLINE_REFUSED_ERRORS = (1845, 1846)
 
 
 class MySQLDialect(Dialect):
@@ -123,6 +127,9 @@ class MySQLDialect(Dialect):
         # InnoDB creates an index for every foreign key that has none.
         if not index.unique and any(fk.columns == index.columns for fk in live.foreign_keys):
             return "InnoDB's implicit index for a foreign key"
+        # ... and will keep this one for a foreign key the models add back (it cannot be dropped then).
+        if not index.unique and any(fk.columns == index.columns for fk in expected.foreign_keys):
+            return "InnoDB's implicit index for a foreign key (once the missing foreign key is added)"
         return None
 
     def column_definition(self, quote, column: Column) -> str:
@@ -161,3 +168,30 @@ class MySQLDialect(Dialect):
             "WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'"
         )
         return {name: None if rows is None else int(rows) for name, rows in cursor.fetchall()}
+
+    def alter_column_statements(self, quote, table, before, after):
+        return [f"ALTER TABLE {quote(table)} MODIFY {self.column_definition(quote, after)}"]
+
+    def alter_primary_key_sql(self, quote, before, after):
+        columns = ", ".join(map(quote, after.primary_key))
+        return [f"ALTER TABLE {quote(after.name)} DROP PRIMARY KEY, ADD PRIMARY KEY ({columns})"]
+
+    def create_index_online(self, quote, table, index):
+        unique = "UNIQUE " if index.unique else ""
+        add = (
+            f"ALTER TABLE {quote(table)} ADD {unique}INDEX {quote(index.name)} ({', '.join(map(quote, index.columns))})"
+        )
+        return [Statement(f"{add}, ALGORITHM=INPLACE, LOCK=NONE", fallback=add)]
+
+    def online_refused(self, exc):
+        return bool(exc.args) and exc.args[0] in ONLINE_REFUSED_ERRORS
+
+    def try_sync_lock(self):
+        # GET_LOCK names are server-wide: the database's name makes the lock this database's.
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT GET_LOCK(CONCAT('novaweb_sync.', DATABASE()), 0)")
+            return cursor.fetchone()[0] == 1
+
+    def release_sync_lock(self):
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT RELEASE_LOCK(CONCAT('novaweb_sync.', DATABASE()))")

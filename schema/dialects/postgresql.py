@@ -6,7 +6,11 @@ import contextlib
 import re
 
 from ..schema import Check, Column, ForeignKey, Index, Table, UniqueConstraint
+from ..statements import Statement
 from .base import Dialect
+
+#: pg_advisory_lock key of the sync lock (advisory locks are per database): "novaweb" in ASCII.
+SYNC_LOCK_KEY = 0x6E6F766177656200
 
 
 class PostgreSQLDialect(Dialect):
@@ -179,3 +183,47 @@ class PostgreSQLDialect(Dialect):
                 f"USING gin (UPPER({self.quote(columns[0])}::text) gin_trgm_ops)"
             )
         return super().suggested_index_sql(table, columns, lookup)
+
+    def alter_column_statements(self, quote, table, before, after):
+        alter = f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(after.name)}"
+        statements = []
+        if before.type != after.type:
+            statements.append(f"{alter} TYPE {after.ddl_type} USING {quote(after.name)}::{after.ddl_type}")
+        if before.nullable != after.nullable:
+            statements.append(f"{alter} {'DROP NOT NULL' if after.nullable else 'SET NOT NULL'}")
+        if before.default != after.default:
+            statements.append(
+                f"{alter} DROP DEFAULT" if after.default is None else f"{alter} SET DEFAULT {after.default}"
+            )
+        if before.autoincrement != after.autoincrement:
+            statements += self._serial_statements(quote, table, after)
+        return statements
+
+    def _serial_statements(self, quote, table, column):
+        alter = f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(column.name)}"
+        if not column.autoincrement:
+            return [f"{alter} DROP DEFAULT"]
+        seq = self.sequence_name(table, column.name)
+        return [
+            f"CREATE SEQUENCE IF NOT EXISTS {quote(seq)} OWNED BY {quote(table)}.{quote(column.name)}",
+            f"{alter} SET DEFAULT nextval('{seq}')",
+            f"SELECT setval('{seq}', COALESCE(MAX({quote(column.name)}), 0) + 1, false) FROM {quote(table)}",
+        ]
+
+    def create_index_online(self, quote, table, index):
+        # CONCURRENTLY does not block writes, and cannot run inside a transaction.
+        unique = "UNIQUE " if index.unique else ""
+        columns = ", ".join(map(quote, index.columns))
+        sql = f"CREATE {unique}INDEX CONCURRENTLY {quote(index.name)} ON {quote(table)} ({columns})"
+        return [Statement(sql, transactional=False)]
+
+    def try_sync_lock(self):
+        # pg_try_advisory_lock, polled: a session blocked in pg_advisory_lock holds a
+        # snapshot that the other run's CREATE INDEX CONCURRENTLY would wait for.
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [SYNC_LOCK_KEY])
+            return bool(cursor.fetchone()[0])
+
+    def release_sync_lock(self):
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [SYNC_LOCK_KEY])

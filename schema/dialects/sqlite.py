@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 
 from ..schema import Check, Column, ForeignKey, Index, Table, UniqueConstraint
 from .base import Dialect
+
+#: The sync lock: a write transaction (BEGIN IMMEDIATE) held on a small file beside the
+#: database, so SQLite's own file locking serializes runs and a killed run releases it.
+LOCK_SUFFIX = "-novaweb-lock"
 
 
 class SQLiteDialect(Dialect):
@@ -22,6 +27,7 @@ class SQLiteDialect(Dialect):
     AUTOINCREMENT_TYPE = "INTEGER"
     has_late_foreign_keys = False
     inline_foreign_keys = True
+    rebuilds_tables = True
     TYPE_ALIASES = {"integer": "int", "boolean": "bool", "bool": "bool", "real": "float", "float": "float"}
 
     def model_autoincrement(self, field, table_primary_key):
@@ -122,3 +128,30 @@ class SQLiteDialect(Dialect):
             name = self.quote(f"{table}_{columns[0]}_nocase_idx")
             return f"CREATE INDEX {name} ON {self.quote(table)} ({self.quote(columns[0])} COLLATE NOCASE)"
         return super().suggested_index_sql(table, columns, lookup)
+
+    def char_length_sql(self, expression):
+        return f"LENGTH({expression})"
+
+    def _lock_path(self):
+        name = str(self.connection.settings_dict["NAME"])
+        return None if name in ("", ":memory:") or name.startswith("file:") else name + LOCK_SUFFIX
+
+    def try_sync_lock(self):
+        path = self._lock_path()
+        if path is None:
+            return True
+        lock = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            lock.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            lock.close()
+            return False
+        self._lock = lock
+        return True
+
+    def release_sync_lock(self):
+        lock = getattr(self, "_lock", None)
+        if lock is not None:
+            lock.execute("ROLLBACK")
+            lock.close()
+            self._lock = None

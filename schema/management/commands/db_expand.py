@@ -1,0 +1,9 @@
+"""The expand phase of a phased upgrade (see :mod:`schema.phases`)."""
+
+from schema.management.phased import PhasedCommand
+
+
+class Command(PhasedCommand):
+    help = "Run the expand phase: create tables, add columns and indexes, relax and widen; old code keeps working."
+    phases = ("expand",)
+    records = "expand"

@@ -1,0 +1,285 @@
+"""What ``db_sync``, ``db_expand``, ``db_migrate`` and ``db_contract`` share.
+
+Each run: take the sync lock (:mod:`schema.locking`), plan from the live
+schema (:mod:`schema.plan`), refuse what must not happen (a newer database,
+an uncontrolled one that differs, pending earlier phases, data loss), then
+run the command's phases in order and write ``migrate_version`` only when the
+schema matches the models. ``--dry-run`` prints the plan and changes nothing
+(no lock either: it only reads).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from schema import sync_state
+from schema.destructive import assess, back_up
+from schema.engine import compare
+from schema.locking import LockTimeout, SyncLock
+from schema.management.base import EXIT_FLOW, EXIT_USAGE, CommandExit, NovaCommand
+from schema.models import MODELS_VERSION
+from schema.phases import PHASES
+from schema.plan import PlanError, StalePlan, apply_statements, build_plan, load_plan_file, verify_plan_file
+from schema.reporting import format_rows
+from schema.seed import DEFAULT_FLAVORS, seed_default_flavors
+from schema.versioning import set_version, version_or_none
+
+FLAVOR_TABLE = "instance_types"
+
+
+@dataclass
+class Survey:
+    """The live database, as a run finds it (under the lock)."""
+
+    comparison: object
+    plan: object
+    version: int | None
+    phase: str | None
+    uncontrolled: bool
+
+
+class PhasedCommand(NovaCommand):
+    json_output = True
+    #: the phases this command runs, in order
+    phases: tuple = PHASES
+    #: the phase recorded when this command leaves work for later phases
+    records: str = "sync"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--dry-run", action="store_true", help="Print the ordered DDL and change nothing.")
+        parser.add_argument(
+            "--plan", metavar="FILE", help="Apply this plan (from --dry-run --format json) if the schema is unchanged."
+        )
+        parser.add_argument(
+            "--allow-destructive",
+            action="store_true",
+            help="Let contract operations drop data, after copying it into backup tables.",
+        )
+
+    # ---- output -------------------------------------------------------------------------
+    def say(self, message: str) -> None:
+        """Progress for humans: stdout, or stderr when stdout is JSON."""
+        (self.stderr if self.options["format"] == "json" else self.stdout).write(message)
+
+    # ---- the run ----------------------------------------------------------------------------
+    def handle(self, *args, **options):
+        self.options = options
+        self.check_options(options)
+        connection = self.connect(options["database"])
+        if options["dry_run"]:
+            return self.dry_run(connection, self.survey(connection))
+        try:
+            with SyncLock(connection, notify=self.say):
+                self.run(connection, self.survey(connection))
+        except LockTimeout as exc:
+            raise CommandExit(EXIT_FLOW, str(exc)) from None
+
+    def check_options(self, options) -> None:
+        if options["plan"] and options["dry_run"]:
+            raise CommandExit(EXIT_USAGE, "--plan applies a plan; it does not go with --dry-run")
+
+    def survey(self, connection) -> Survey:
+        comparison = compare(connection)
+        live = comparison.live
+        version = version_or_none(connection) if "migrate_version" in live else None
+        if version is not None and version > MODELS_VERSION:
+            raise CommandExit(
+                EXIT_FLOW,
+                f"the database is at schema version {version}, newer than this tool's models "
+                f"({MODELS_VERSION}): this tool is older than that database; use a newer novaweb",
+            )
+        phase = sync_state.read_phase(connection, live.tables)
+        nova_tables = [t for t in comparison.expected.tables if t != "migrate_version" and t in live]
+        uncontrolled = version is None and phase is None and bool(nova_tables)
+        return Survey(comparison, build_plan(connection, comparison), version, phase, uncontrolled)
+
+    def refuse_unsafe(self, connection, survey: Survey) -> list:
+        """Every refusal before a change; returns the losses the run accepts (with the flag)."""
+        if survey.uncontrolled:
+            self.refuse_uncontrolled(survey)
+        if self.phases == PHASES and survey.phase in ("expand", "migrate"):
+            raise CommandExit(
+                EXIT_FLOW,
+                f"a phased upgrade is in progress (db_{survey.phase} has run): run db_contract first",
+            )
+        earlier = PHASES[: PHASES.index(self.phases[0])]
+        pending = {p: n for p, n in survey.plan.pending().items() if p in earlier}
+        if pending:
+            what = " and ".join(f"{p} ({n} operations)" for p, n in pending.items())
+            run = " then ".join(f"db_{p}" for p in pending)
+            raise CommandExit(EXIT_FLOW, f"{what} work is pending: run {run} first")
+        steps = survey.plan.in_phases(self.phases)
+        losses = assess(connection, [s.operation for s in steps if s.phase == "contract"], survey.comparison.live)
+        blocking = [loss for loss in losses if loss.blocking]
+        if blocking:
+            for loss in blocking:
+                self.stderr.write(f"refused: {loss.describe()}")
+            raise CommandExit(
+                EXIT_FLOW,
+                f"{len(blocking)} operations cannot keep the data that is there (even with --allow-destructive): "
+                "fix those rows first",
+            )
+        if losses and not self.options["allow_destructive"]:
+            for loss in losses:
+                self.stderr.write(f"refused: {loss.describe()} would be lost")
+            raise CommandExit(
+                EXIT_FLOW,
+                f"{len(losses)} operations would destroy data: run again with --allow-destructive "
+                "to copy it into backup tables and go ahead",
+            )
+        return losses
+
+    def refuse_uncontrolled(self, survey: Survey) -> None:
+        differences = self.uncontrolled_differences(survey)
+        if differences:
+            self.stdout.write(
+                format_rows(
+                    ("TABLE", "DIFFERENCE", "OBJECT", "EXPECTED", "FOUND"),
+                    [(d.table, d.kind, d.object, d.expected or "-", d.found or "-") for d in differences],
+                )
+            )
+            raise CommandExit(
+                EXIT_FLOW,
+                f"the database has Nova's tables but is not under version control, and its schema differs "
+                f"from the models at version {MODELS_VERSION} in {len(differences)} ways (listed above): "
+                "not taking it over",
+            )
+
+    @staticmethod
+    def uncontrolled_differences(survey: Survey):
+        return [
+            d
+            for d in survey.comparison.result.differences
+            if not (d.table == "migrate_version" and d.kind == "missing_table")
+        ]
+
+    # ---- dry run ------------------------------------------------------------------------------
+    def dry_run(self, connection, survey: Survey) -> None:
+        if survey.uncontrolled:
+            self.refuse_uncontrolled(survey)
+        steps = survey.plan.in_phases(self.phases)
+        live = survey.comparison.live
+        losses = assess(connection, [s.operation for s in steps if s.phase == "contract"], live)
+        if self.options["format"] == "json":
+            data = survey.plan.as_dict(self.phases, database=self.options["database"])
+            data["losses"] = [loss.as_dict() for loss in losses]
+            self.emit_json(data)
+            return
+        for phase in self.phases:
+            in_phase = [s for s in steps if s.phase == phase]
+            if in_phase:
+                self.stdout.write(f"-- {phase}: {len(in_phase)} operations")
+            for step in in_phase:
+                self.stdout.write(f"-- {step.operation.description}")
+                for statement in step.statements:
+                    self.stdout.write(statement.sql.rstrip(";") + ";")
+                    if statement.fallback:
+                        self.stdout.write(f"-- if refused online (with a warning): {statement.fallback};")
+        for loss in losses:
+            rule = "refused even with --allow-destructive" if loss.blocking else "needs --allow-destructive"
+            self.stdout.write(f"-- {rule}: {loss.describe()}")
+        if self.creates_flavors(steps):
+            self.stdout.write(f"-- then insert the {len(DEFAULT_FLAVORS)} default flavors into {FLAVOR_TABLE}")
+        if survey.version != MODELS_VERSION and self.completes(survey):
+            self.stdout.write(f"-- then set migrate_version to {MODELS_VERSION}")
+
+    def completes(self, survey: Survey) -> bool:
+        """Whether this command's phases leave nothing for later ones."""
+        return not [s for s in survey.plan.steps if s.phase not in self.phases]
+
+    @staticmethod
+    def creates_flavors(steps) -> bool:
+        return any(s.operation.kind == "create_table" and s.operation.table == FLAVOR_TABLE for s in steps)
+
+    # ---- applying --------------------------------------------------------------------------------
+    def run(self, connection, survey: Survey) -> None:
+        steps = survey.plan.in_phases(self.phases)
+        if self.options["plan"]:
+            try:
+                verify_plan_file(load_plan_file(self.options["plan"]), survey.plan, self.phases)
+            except PlanError as exc:
+                raise CommandExit(EXIT_USAGE, str(exc)) from None
+            except StalePlan as exc:
+                raise CommandExit(EXIT_FLOW, f"refusing the plan: {exc}") from None
+        losses = self.refuse_unsafe(connection, survey)
+        if not steps and survey.version == MODELS_VERSION:
+            if survey.phase is not None and self.completes(survey):
+                sync_state.clear_phase(connection)
+            return self.report_nothing(survey)
+
+        resumed = survey.phase is not None and survey.version is None
+        sync_state.record_phase(connection, self.records if steps else survey.phase or self.records)
+        backups = back_up(connection, losses)
+        for name, count, loss in backups:
+            self.say(f"Backed up {count} rows for '{loss.operation.description}' into {name}")
+        for phase in self.phases:
+            statements = [st for s in steps if s.phase == phase for st in s.statements]
+            apply_statements(connection, statements, warn=self.stderr.write)
+        seeded = 0
+        if self.creates_flavors(steps) or (resumed and self.flavors_missing(connection)):
+            seeded = seed_default_flavors(connection)
+        self.finish(connection, survey, steps, backups, seeded)
+
+    @staticmethod
+    def flavors_missing(connection) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(FLAVOR_TABLE)}")
+            return cursor.fetchone()[0] == 0
+
+    def finish(self, connection, survey, steps, backups, seeded) -> None:
+        after = compare(connection)
+        statements = sum(len(s.statements) for s in steps)
+        matched = after.result.in_sync
+        if matched:
+            if survey.version != MODELS_VERSION:
+                set_version(connection)
+            sync_state.clear_phase(connection)
+        else:
+            sync_state.record_phase(connection, self.records)
+        left = build_plan(connection, after).pending() if not matched else {}
+        if self.options["format"] == "json":
+            self.emit_json(
+                {
+                    "database": self.options["database"],
+                    "vendor": connection.vendor,
+                    "applied": [s.as_dict() for s in steps],
+                    "backups": [{"table": name, "rows": count, **loss.as_dict()} for name, count, loss in backups],
+                    "flavors_seeded": seeded,
+                    "version": MODELS_VERSION if matched else survey.version,
+                    "pending": left,
+                }
+            )
+        else:
+            self.report_done(survey, steps, statements, seeded, matched, left)
+        if not matched and self.completes(survey):
+            raise CommandExit(
+                EXIT_FLOW, f"the schema still differs from the models ({left}); the version was not recorded"
+            )
+
+    def report_done(self, survey, steps, statements, seeded, matched, left) -> None:
+        created = sum(1 for s in steps if s.operation.kind == "create_table")
+        detail = f"{statements} statements" + (f", {created} tables created" if created else "")
+        detail += f", {len(DEFAULT_FLAVORS)} default flavors" if seeded else ""
+        if matched and survey.uncontrolled:
+            self.stdout.write(
+                f"The database was not under version control and its schema matches the models: "
+                f"now under version control at version {MODELS_VERSION} ({detail})."
+            )
+            return
+        if matched:
+            self.stdout.write(f"Schema synced to version {MODELS_VERSION}: {detail}.")
+            return
+        names = " and ".join(left)
+        nxt = PHASES[PHASES.index(self.phases[-1]) + 1]
+        self.stdout.write(f"{self.phases[-1].capitalize()} done: {detail}; {names} work left: run db_{nxt} next.")
+
+    def report_nothing(self, survey: Survey) -> None:
+        left = {p: n for p, n in survey.plan.pending().items() if p not in self.phases}
+        if self.options["format"] == "json":
+            self.emit_json(
+                {"database": self.options["database"], "applied": [], "version": survey.version, "pending": left}
+            )
+        elif left:
+            self.stdout.write(f"Nothing to do for {'/'.join(self.phases)}; pending: {left}.")
+        else:
+            self.stdout.write(f"Nothing to do: the schema is at version {MODELS_VERSION}.")
