@@ -1,0 +1,293 @@
+"""Flavor editing in the admin: Nova's ``instance_types`` with its extra specs.
+
+Create, edit, soft-delete (Nova's way: ``deleted`` and ``deleted_at`` set, the
+row kept) and extra specs inline, with Nova's API rules and messages
+(``inventory.flavors``, ``inventory.forms.flavor``). Soft-deleted flavors are
+hidden from the list unless the "deleted" filter asks for them, and are
+read-only.
+
+A flavor instances use is special: Essex's usage reports read the current
+flavor row, so changing its sizing in place rewrites the usage history of
+every instance on it. Such an edit stops at a confirmation naming how many
+live and deleted instances it touches, next to "clone with new sizing" (a new
+flavor, the old one soft-deleted, the instances keeping the old row).
+
+Every write is in the admin history (``LogEntry`` in Django's own database)
+with who and a change message saying what changed, extra specs included.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.contrib.admin.models import ADDITION, DELETION, LogEntry
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+
+from inventory import flavors
+from inventory.forms.flavor import (
+    CONFIRM_SIZING,
+    CloneFlavorForm,
+    ExtraSpecForm,
+    ExtraSpecFormSet,
+    FlavorForm,
+    usage_token,
+)
+from inventory.models import Flavor, FlavorExtraSpec
+
+#: Columns a change message reports, in this order.
+MESSAGE_FIELDS = ("name", "flavorid", *flavors.SIZING_FIELDS, "rxtx_factor")
+
+
+class LiveOrDeletedFilter(admin.SimpleListFilter):
+    """Live rows by default; soft-deleted ones when asked."""
+
+    title = "deleted"
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Soft-deleted"), ("all", "Live and soft-deleted"))
+
+    def choices(self, changelist):
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Live",
+        }
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == lookup,
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.soft_deleted()
+        if self.value() == "all":
+            return queryset
+        return queryset.live()
+
+
+class ExtraSpecInline(admin.TabularInline):
+    model = FlavorExtraSpec
+    form = ExtraSpecForm
+    formset = ExtraSpecFormSet
+    fields = ("key", "value")
+    extra = 1
+    verbose_name = "extra spec"
+    verbose_name_plural = "extra specs"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).live().order_by("key", "pk")
+
+
+def _log(request, obj, flag, message):
+    return LogEntry.objects.log_actions(
+        user_id=request.user.pk, queryset=[obj], action_flag=flag, change_message=message, single_object=True
+    )
+
+
+def _spec(key, value):
+    return f"{key}={value}"
+
+
+def extra_spec_changes(formsets) -> list[str]:
+    """What the extra-specs inline did, one phrase per spec."""
+    phrases = []
+    for formset in formsets:
+        for obj in formset.new_objects:
+            phrases.append(f"added extra spec {_spec(obj.key, obj.value)}")
+        for form in formset.initial_forms:
+            obj = form.instance
+            if obj in formset.deleted_objects:
+                phrases.append(f"soft-deleted extra spec {_spec(form.initial['key'], form.initial['value'])}")
+            elif any(obj is changed for changed, _ in formset.changed_objects):
+                before, after = _spec(form.initial["key"], form.initial["value"]), _spec(obj.key, obj.value)
+                phrases.append(f"changed extra spec {before} → {after}")
+    return phrases
+
+
+@admin.register(Flavor)
+class FlavorAdmin(admin.ModelAdmin):
+    form = FlavorForm
+    inlines = [ExtraSpecInline]
+    list_display = (
+        "name",
+        "flavorid",
+        "memory_mb",
+        "vcpus",
+        "root_gb",
+        "ephemeral_gb",
+        "swap",
+        "rxtx_factor",
+        "deleted",
+        "deleted_at",
+    )
+    list_display_links = ("name",)
+    list_filter = (LiveOrDeletedFilter,)
+    search_fields = ("name", "flavorid")
+    ordering = ("id",)
+    fieldsets = (
+        (None, {"fields": ("name", "flavorid")}),
+        ("Sizing", {"fields": flavors.SIZING_FIELDS}),
+        ("Other", {"fields": ("rxtx_factor",)}),
+    )
+    record_fields = ("id", "instance_usage", "vcpu_weight", "created_at", "updated_at", "deleted", "deleted_at")
+
+    # --- what can be done to which row ---------------------------------------------
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj is not None and obj.deleted)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj is not None and obj.deleted)
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            return self.fieldsets
+        return (*self.fieldsets, ("Record", {"fields": self.record_fields}))
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.record_fields if obj is not None else ()
+
+    @admin.display(description="Instances using it")
+    def instance_usage(self, obj):
+        return str(flavors.usage(obj)) if obj.pk else "-"
+
+    # --- writes ----------------------------------------------------------------------
+
+    def save_model(self, request, obj, form, change):
+        now = flavors.utcnow()
+        if change:
+            obj.updated_at = now
+        else:
+            obj.created_at, obj.deleted = now, False
+        obj.save()
+
+    def delete_model(self, request, obj):
+        flavors.soft_delete(obj)
+
+    def delete_queryset(self, request, queryset):
+        now = flavors.utcnow()
+        for obj in queryset:
+            if not obj.deleted:
+                flavors.soft_delete(obj, now=now)
+
+    # --- history ---------------------------------------------------------------------
+
+    def construct_change_message(self, request, form, formsets, add):
+        obj = form.instance
+        if add:
+            values = ", ".join(f"{field} {getattr(obj, field)}" for field in MESSAGE_FIELDS)
+            parts = [f"Created flavor: {values}"]
+        else:
+            changed = [f for f in MESSAGE_FIELDS if f in form.changed_data]
+            parts = [f"{field} {form.initial.get(field)} → {getattr(obj, field)}" for field in changed]
+            if form.usage and form.usage.total and flavors.sizing_changes(form.initial, form.cleaned_data):
+                parts.append(f"sizing changed in place, confirmed, on a flavor used by {form.usage}")
+            parts = [("Changed " + "; ".join(parts)) if parts else "No flavor fields changed"]
+        parts.extend(extra_spec_changes(formsets))
+        return ". ".join(parts) + "."
+
+    def log_deletions(self, request, queryset):
+        return [
+            _log(
+                request,
+                obj,
+                DELETION,
+                f"Soft-deleted (deleted=1 and deleted_at set; the row stays). {flavors.usage(obj)} reference it.",
+            )
+            for obj in queryset
+            if not obj.deleted
+        ]
+
+    # --- the change form: sizing confirmation and clone --------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        form = context["adminform"].form
+        if obj is not None and form.pending_sizing:
+            sizing = {field: form.cleaned_data.get(field) for field in flavors.SIZING_FIELDS}
+            context.update(
+                sizing_usage=form.usage,
+                confirm_sizing_name=CONFIRM_SIZING,
+                confirm_sizing_token=usage_token(form.usage),
+                clone_url=self._clone_url(obj) + "?" + urlencode(sizing),
+            )
+        if obj is not None and not obj.deleted:
+            context["clone_url_plain"] = self._clone_url(obj)
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def render_delete_form(self, request, context):
+        obj = context.get("object")
+        if obj is not None:
+            context["flavor_usage"] = flavors.usage(obj)
+        return super().render_delete_form(request, context)
+
+    def _clone_url(self, obj):
+        return reverse(f"{self.admin_site.name}:inventory_flavor_clone", args=[obj.pk])
+
+    def get_urls(self):
+        clone = path(
+            "<path:object_id>/clone/",
+            self.admin_site.admin_view(self.clone_view),
+            name="inventory_flavor_clone",
+        )
+        return [clone, *super().get_urls()]
+
+    def clone_view(self, request, object_id):
+        """A new flavor with new sizing, the old one soft-deleted; both in the history."""
+        old = self.get_object(request, unquote(object_id))
+        if old is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not (self.has_change_permission(request, old) and self.has_add_permission(request)):
+            raise PermissionDenied
+        if request.method == "POST":
+            form = CloneFlavorForm(request.POST, old=old)
+            if form.is_valid():
+                return self._clone(request, old, form)
+        else:
+            initial = {"name": old.name, **{f: request.GET.get(f, getattr(old, f)) for f in flavors.SIZING_FIELDS}}
+            form = CloneFlavorForm(initial=initial, old=old)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Clone {old.name} with new sizing",
+            "subtitle": None,
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "original": old,
+            "form": form,
+            "usage": flavors.usage(old),
+            "media": self.media + form.media,
+        }
+        return TemplateResponse(request, "admin/inventory/flavor/clone_form.html", context)
+
+    def _clone(self, request, old, form):
+        old_repr = f"{old.name} (id {old.pk}, flavorid {old.flavorid})"
+        usage = flavors.usage(old)
+        changes = flavors.describe_changes(flavors.sizing_changes(old, form.sizing())) or "sizing unchanged"
+        new = flavors.clone_with_new_sizing(
+            old, name=form.cleaned_data["name"], flavorid=form.cleaned_data["flavorid"], sizing=form.sizing()
+        )
+        new_repr = f"{new.name} (id {new.pk}, flavorid {new.flavorid})"
+        _log(
+            request,
+            old,
+            DELETION,
+            f"Soft-deleted: replaced by clone {new_repr} with new sizing: {changes}. "
+            f"Its {usage} keep this row and their usage history.",
+        )
+        _log(
+            request,
+            new,
+            ADDITION,
+            f"Cloned from {old_repr} with new sizing: {changes}; {new.copied_extra_specs} extra specs copied.",
+        )
+        self.message_user(
+            request, f"Cloned {old_repr} as {new_repr}; the old flavor is soft-deleted.", messages.SUCCESS
+        )
+        return redirect(reverse(f"{self.admin_site.name}:inventory_flavor_change", args=[new.pk]))

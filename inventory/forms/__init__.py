@@ -1,0 +1,1 @@
+"""Forms of the inventory app (the admin's editable parts)."""
