@@ -16,6 +16,7 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
+from .data_migrations import pending_summary
 from .docs.document import document
 from .docs.drift import drift_status
 from .docs.erd import dot_source, render_svg
@@ -39,6 +40,7 @@ def schema_page(request):
         url=_table_url,
         database=describe_database(alias),
     )
+    ctx["data_migrations"] = pending_summary(connections[alias])  # schema/_data_migrations.html
     return TemplateResponse(request, "schema/admin_page.html", {**admin.site.each_context(request), **ctx})
 
 

@@ -12,6 +12,7 @@ from .registry import (
     get,
     names,
     pending_counts,
+    pending_summary,
     registered,
     registered_temporarily,
 )
@@ -23,6 +24,7 @@ __all__ = [
     "get",
     "names",
     "pending_counts",
+    "pending_summary",
     "registered",
     "registered_temporarily",
 ]

@@ -113,3 +113,9 @@ def registered_temporarily(name: str, migrate: Migrate, *, pending: Count | None
 def pending_counts(connection) -> dict[str, int | None]:
     """``{name: rows still to migrate}`` for every migration (None when it cannot count)."""
     return {m.name: (m.pending(connection) if m.pending else None) for m in registered()}
+
+
+def pending_summary(connection) -> list[dict]:
+    """``[{name, description, pending}]`` per migration, for the admin schema page."""
+    pending = pending_counts(connection)
+    return [{"name": m.name, "description": m.description, "pending": pending[m.name]} for m in registered()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from django.core.management import call_command
 from django.db import connections
 
@@ -282,3 +283,26 @@ def test_null_instance_uuid_scan_and_delete(make_db, run_manage):
     clean = run_manage("db_null_instance_uuid_scan", db=db)
     assert clean.returncode == 0, clean.stderr
     assert clean.stdout.strip() == "There were no records found where instance_uuid was NULL."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("backend", ["sqlite"])  # the counts are checked on every backend above
+def test_admin_schema_page_shows_rows_to_migrate(make_db, nova_db_alias, admin_client):
+    db = make_db("dump")
+    seed(db, SEED_NULLS)
+    nova_db_alias(db, alias="nova")
+
+    def pending(page):
+        rows = re.findall(r"<td><code>(\w+)</code></td><td>[^<]*</td><td class=\"data-migration-pending\">(\d+)<", page)
+        return dict(rows)
+
+    page = admin_client.get("/admin/schema/").content.decode()
+    assert "Online data migrations" in page
+    assert pending(page) == {
+        "deleted_null_to_false": "10",
+        "populate_missing_flavorids": "1",
+        "populate_missing_uuids": "4",
+    }
+    call("nova", "db_online_data_migrations")
+    page = admin_client.get("/admin/schema/").content.decode()
+    assert set(pending(page).values()) == {"0"}
