@@ -1,3 +1,7 @@
-"""The Nova inventory in Django's admin (one module per area)."""
+"""The Nova inventory in Django's admin (one module per area).
 
-from . import flavors  # noqa: F401
+Everything but flavors is read-only (``base.ReadOnlyAdmin``): Nova's services
+own those rows. Flavors are edited in ``flavors``.
+"""
+
+from . import flavors, hosts, identity, instances, network  # noqa: F401

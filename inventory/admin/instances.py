@@ -1,0 +1,214 @@
+"""Instances: what runs where, on which flavor and IP.
+
+The list costs a constant number of queries per page whatever the table's
+size: the flavor is joined explicitly (``list_select_related``: Django's
+default join skips nullable relations, and all of Nova's are nullable), the
+fixed and floating IPs of the page come in one prefetch query each, counts
+are estimates (see ``inventory.admin.base``), and the filters take their
+choices from small tables.
+
+Search does only what an index can serve (or a single cheap lookup): an exact
+UUID, an exact IP address (through ``fixed_ips`` / ``floating_ips``), or the
+start of a name or hostname.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from django.contrib import admin
+from django.db.models import Prefetch
+from django.utils.html import format_html_join
+
+from inventory import states
+from inventory.models import (
+    FixedIp,
+    FloatingIp,
+    Instance,
+    InstanceAction,
+    InstanceFault,
+    InstanceMetadata,
+    SecurityGroupInstance,
+)
+
+from . import filters
+from .base import ReadOnlyAdmin
+
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+SEARCH_HELP = "Search by exact UUID, exact IP address (fixed or floating), or the beginning of a name or hostname."
+
+
+def search_instances(queryset, term: str):
+    """Instances matching ``term`` as the search box promises (see SEARCH_HELP)."""
+    term = term.strip()
+    if not term:
+        return queryset
+    if UUID_RE.match(term):
+        return queryset.filter(uuid=term.lower())
+    try:
+        ipaddress.ip_address(term)
+    except ValueError:
+        pass
+    else:
+        ids = set(FixedIp.objects.filter(address=term, instance__isnull=False).values_list("instance_id", flat=True))
+        ids.update(
+            FloatingIp.objects.filter(address=term, fixed_ip__instance__isnull=False).values_list(
+                "fixed_ip__instance_id", flat=True
+            )
+        )
+        return queryset.filter(pk__in=sorted(ids))
+    return queryset.filter(display_name__startswith=term) | queryset.filter(hostname__startswith=term)
+
+
+def live_ips():
+    """The page's fixed IPs (and their floating IPs): two queries for a whole page."""
+    floating = FloatingIp.objects.only("id", "address", "fixed_ip_id")
+    fixed = FixedIp.objects.exclude(deleted=True).only("id", "address", "instance_id").order_by("id")
+    return Prefetch("fixed_ips", queryset=fixed.prefetch_related(Prefetch("floating_ips", queryset=floating)))
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_staff
+
+
+class FixedIpInline(ReadOnlyInline):
+    model = FixedIp
+    fields = ("address", "network", "allocated", "leased", "host", "floating", "deleted")
+    readonly_fields = fields
+    verbose_name = "fixed IP"
+
+    @admin.display(description="floating IPs")
+    def floating(self, obj):
+        return ", ".join(f.address for f in obj.floating_ips.all()) or "-"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("network").prefetch_related("floating_ips")
+
+
+class MetadataInline(ReadOnlyInline):
+    model = InstanceMetadata
+    fields = readonly_fields = ("key", "value", "deleted")
+    verbose_name_plural = "metadata"
+
+
+class SecurityGroupInline(ReadOnlyInline):
+    model = SecurityGroupInstance
+    fields = readonly_fields = ("security_group", "group_description", "deleted")
+    verbose_name = verbose_name_plural = "security groups"
+
+    @admin.display(description="description")
+    def group_description(self, obj):
+        return obj.security_group.description if obj.security_group else "-"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("security_group")
+
+
+class ActionInline(ReadOnlyInline):
+    model = InstanceAction
+    fields = readonly_fields = ("created_at", "action", "error")
+    verbose_name_plural = "actions"
+
+
+class FaultInline(ReadOnlyInline):
+    model = InstanceFault
+    fields = readonly_fields = ("created_at", "code", "message", "details")
+    verbose_name_plural = "faults"
+
+
+@admin.register(Instance)
+class InstanceAdmin(ReadOnlyAdmin):
+    list_display = (
+        "uuid",
+        "display_name",
+        "hostname",
+        "host",
+        "availability_zone",
+        "project_id",
+        "user_id",
+        "flavor_name",
+        "vm_state",
+        "task_state",
+        "power",
+        "fixed_addresses",
+        "floating_addresses",
+        "created_at",
+        "launched_at",
+    )
+    list_display_links = ("uuid", "display_name")
+    list_filter = (
+        filters.DeletedFilter,
+        filters.VmStateFilter,
+        filters.TaskStateFilter,
+        filters.PowerStateFilter,
+        filters.HostFilter,
+        filters.AvailabilityZoneFilter,
+        filters.FlavorFilter,
+        filters.ProjectFilter,
+    )
+    list_select_related = ("flavor",)
+    search_fields = ("uuid", "display_name", "hostname")  # shows the box; the search itself is custom
+    search_help_text = SEARCH_HELP
+    ordering = ("-id",)
+    fieldsets = (
+        (None, {"fields": ("uuid", "display_name", "hostname", "display_description", "reservation_id")}),
+        ("State", {"fields": ("vm_state", "task_state", "power", "progress", "locked", "deleted", "deleted_at")}),
+        ("Placement", {"fields": ("host", "availability_zone", "launched_on", "cell_name", "project_id", "user_id")}),
+        (
+            "Flavor and image",
+            {"fields": ("flavor_link", "memory_mb", "vcpus", "root_gb", "ephemeral_gb", "image_ref", "key_name")},
+        ),
+        ("Addresses", {"fields": ("access_ip_v4", "access_ip_v6")}),
+        ("Times", {"fields": ("created_at", "scheduled_at", "launched_at", "updated_at", "terminated_at")}),
+    )
+    inlines = (FixedIpInline, MetadataInline, SecurityGroupInline, ActionInline, FaultInline)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [name for _, options in self.fieldsets for name in options["fields"]]
+
+    def get_queryset(self, request):
+        # user_data and key_data are large and never shown.
+        return super().get_queryset(request).defer("user_data", "key_data").prefetch_related(live_ips())
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_instances(queryset, search_term), False
+
+    @admin.display(description="flavor", ordering="flavor__name")
+    def flavor_name(self, obj):
+        return obj.flavor.name if obj.flavor else "-"
+
+    @admin.display(description="flavor")
+    def flavor_link(self, obj):
+        if not obj.flavor:
+            return "-"
+        f = obj.flavor
+        return f"{f.name} (flavorid {f.flavorid}: {f.vcpus} vCPU, {f.memory_mb} MB RAM, {f.root_gb} GB disk)"
+
+    @admin.display(description="power state", ordering="power_state")
+    def power(self, obj):
+        return states.power_state_name(obj.power_state)
+
+    @admin.display(description="fixed IPs")
+    def fixed_addresses(self, obj):
+        return format_html_join(" ", "{}", ((ip.address,) for ip in obj.fixed_ips.all())) or "-"
+
+    @admin.display(description="floating IPs")
+    def floating_addresses(self, obj):
+        pairs = ((f.address,) for ip in obj.fixed_ips.all() for f in ip.floating_ips.all())
+        return format_html_join(" ", "{}", pairs) or "-"
