@@ -6,14 +6,15 @@ MySQL/MariaDB ``GET_LOCK('novaweb_sync.<database>')``, PostgreSQL
 (SQLite's own file locking). All three are released by the server or the OS
 when the process dies, so a killed run never leaves a stale lock. The lock is
 polled rather than waited for inside the server, and the second run says that
-it waited and for how long. The SQL per backend is the dialect's.
+it waited and for how long. The SQL per backend is the dialect's; on a Galera cluster, where GET_LOCK is
+node-local, :mod:`schema.galera` takes a cluster-wide lock instead.
 """
 
 from __future__ import annotations
 
 import time
 
-from .dialects import dialect_for
+from .galera import sync_lock_for
 
 
 class LockTimeout(Exception):
@@ -24,7 +25,7 @@ class SyncLock:
     poll_interval = 0.2
 
     def __init__(self, connection, *, notify=None, timeout: float = 3600.0):
-        self.dialect = dialect_for(connection)
+        self.dialect = sync_lock_for(connection)  # Galera: a cluster-wide lock
         self.notify = notify or (lambda message: None)
         self.timeout = timeout
         self.waited: float | None = None
