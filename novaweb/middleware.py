@@ -26,6 +26,19 @@ def _cookie_time(request) -> float | None:
         return None
 
 
+def _in_state(state, content):
+    iterator = iter(content)
+    while True:
+        token = router.begin(state)
+        try:
+            chunk = next(iterator)
+        except StopIteration:
+            return
+        finally:
+            router.end(token)
+        yield chunk
+
+
 class ReplicaPinningMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -38,6 +51,9 @@ class ReplicaPinningMiddleware:
             response = self.get_response(request)
         finally:
             router.end(token)
+        if response.streaming:
+            # A streamed body (the CSV export) is read after this returns: in the same state.
+            response.streaming_content = _in_state(state, response.streaming_content)
         # GET requests may open a write transaction (the admin's change form
         # does) without writing: only requests that may write start a window.
         if may_write and state.wrote:

@@ -100,6 +100,13 @@ def replica_configured() -> bool:
     return settings.NOVA_REPLICA_ALIAS in connections.settings
 
 
+def read_alias() -> str:
+    """The alias reads of the Nova database go to now: the replica unless pinned or absent."""
+    if replica_configured() and not routing_state().reads_primary():
+        return settings.NOVA_REPLICA_ALIAS
+    return settings.NOVA_DB_ALIAS
+
+
 class NovaRouter:
     def _is_nova(self, model):
         return model._meta.app_label in NOVA_APPS
@@ -107,9 +114,7 @@ class NovaRouter:
     def db_for_read(self, model, **hints):
         if not self._is_nova(model):
             return "default"
-        if replica_configured() and not routing_state().reads_primary():
-            return settings.NOVA_REPLICA_ALIAS
-        return settings.NOVA_DB_ALIAS
+        return read_alias()
 
     def db_for_write(self, model, **hints):
         if not self._is_nova(model):

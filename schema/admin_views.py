@@ -9,12 +9,13 @@ the rendered SVG per DOT source); the live catalog is read once per view
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import admin
 from django.db import connections
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+
+from novaweb.router import read_alias
 
 from .data_migrations import pending_summary
 from .docs.document import document
@@ -30,7 +31,7 @@ def _table_url(table) -> str:
 
 
 def schema_page(request):
-    alias = settings.NOVA_DB_ALIAS
+    alias = read_alias()  # the replica when there is one
     doc, snap = document(connections[alias])
     ctx = context(
         doc,
@@ -45,7 +46,7 @@ def schema_page(request):
 
 
 def table_page(request, table: str):
-    doc, _snap = document(connections[settings.NOVA_DB_ALIAS])
+    doc, _snap = document(connections[read_alias()])
     if table not in doc.tables:
         raise Http404(f"no table {table} in the Nova database")
     diagram = render_svg(dot_source(doc, table, url=_table_url))
