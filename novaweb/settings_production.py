@@ -18,7 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from novaweb.jsonlog import logging_config
 from novaweb.settings import *  # noqa: F403
-from novaweb.settings import INSTALLED_APPS, VAR_DIR, env
+from novaweb.settings import INSTALLED_APPS, MIDDLEWARE, VAR_DIR, env
 
 
 def _required(name: str, hint: str) -> str:
@@ -53,6 +53,11 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 
+# WhiteNoise right after SecurityMiddleware, as its documentation asks.
+MIDDLEWARE = [*MIDDLEWARE]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware"
+)
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

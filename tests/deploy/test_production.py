@@ -1,0 +1,223 @@
+"""Production serving: deploy checks, /healthz, gunicorn with WhiteNoise and JSON logs."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.support.backends import REPO_ROOT, TestDatabase
+
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "novaweb.settings_production",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "novaweb.example.org,127.0.0.1",
+}
+
+# --- settings ----------------------------------------------------------------------
+
+
+def test_check_deploy_is_clean_with_production_settings(run_manage):
+    proc = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION)
+    assert proc.returncode == 0, proc.stderr
+    assert "System check identified no issues" in proc.stdout
+
+
+def test_check_deploy_warns_with_development_settings(run_manage):
+    # The yardstick: the same check does find problems in the development settings.
+    proc = run_manage("check", "--deploy", env={"SECRET_KEY": "short"})
+    assert "security.W004" in proc.stderr  # no HSTS
+    assert "security.W012" in proc.stderr  # session cookie not secure
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("SECRET_KEY", "SECRET_KEY must be set in production"),
+        ("ALLOWED_HOSTS", "ALLOWED_HOSTS must be set in production"),
+    ],
+)
+def test_production_settings_require_secret_key_and_allowed_hosts(run_manage, missing, message):
+    proc = run_manage("check", env={**PRODUCTION, missing: ""})
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+# --- /healthz ------------------------------------------------------------------------
+
+
+def test_healthz_ok_on_a_synced_database(client, make_db, nova_db_alias):
+    nova_db_alias(make_db("dump"), alias="nova")
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "schema_version": 82, "databases": {"nova": "ok"}}
+    assert "no-cache" in response["Cache-Control"]
+
+
+def test_healthz_503_on_a_database_behind(client, make_db, nova_db_alias):
+    db = make_db("dump")
+    db.execute("UPDATE migrate_version SET version = 81")
+    nova_db_alias(db, alias="nova")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "unavailable"
+    assert "schema version 81" in body["reason"] and "db_sync" in body["reason"]
+
+
+def test_healthz_503_on_a_database_without_nova_schema(client, make_db, nova_db_alias):
+    nova_db_alias(make_db("empty"), alias="nova")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert "not under version control" in response.json()["reason"]
+
+
+UNREACHABLE = {
+    "sqlite": "sqlite:////nonexistent-dir/nova.sqlite3",
+    "mysql": "mysql://root@127.0.0.1:1/nova",
+    "postgresql": "postgres://postgres@127.0.0.1:1/nova",
+}
+
+
+def test_healthz_503_on_an_unreachable_database(client, backend, nova_db_alias):
+    nova_db_alias(TestDatabase(backend, "unreachable", UNREACHABLE[backend]), alias="nova")
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert "database 'nova' is unreachable" in response.json()["reason"]
+
+
+# --- gunicorn -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def fetch(url, headers=None):
+    """(status, headers, body) of a GET, without following redirects."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers, exc.read()
+
+
+class Gunicorn:
+    def __init__(self, env, log_path: Path):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.log = log_path.open("w")
+        self.proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py"],
+            cwd=REPO_ROOT,
+            env={**env, "GUNICORN_BIND": f"127.0.0.1:{self.port}", "GUNICORN_WORKERS": "2"},
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_ready(self, timeout=30):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"gunicorn exited with {self.proc.returncode}: {self.log_path.read_text()}")
+            try:
+                fetch(self.base + "/healthz")
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise AssertionError(f"gunicorn did not answer within {timeout}s: {self.log_path.read_text()}")
+
+    def log_lines(self):
+        return [json.loads(line) for line in self.log_path.read_text().splitlines() if line.strip()]
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["mysql"])
+def test_gunicorn_serves_login_page_static_files_and_healthz(make_db, run_manage, tmp_path):
+    db = make_db("dump")
+    static_root = tmp_path / "static"
+    env = {**PRODUCTION, "STATIC_ROOT": str(static_root), "NOVA_DATABASE_URL": db.url}
+    proc = run_manage("collectstatic", "--noinput", env=env)
+    assert proc.returncode == 0, proc.stderr
+    full_env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'django.sqlite3'}",
+        "NOVA_REPLICA_DATABASE_URL": "",
+        **env,
+    }
+    server = Gunicorn(full_env, tmp_path / "gunicorn.log")
+    try:
+        server.wait_ready()
+        https = {"X-Forwarded-Proto": "https", "Host": "novaweb.example.org"}
+
+        status, headers, body = fetch(server.base + "/admin/login/", https)
+        assert status == 200
+        assert b'<input type="submit" value="Log in">' in body
+        assert "Secure" in headers["Set-Cookie"]  # the CSRF cookie
+        assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+
+        # Plain HTTP is sent to HTTPS, except the load balancer's probe.
+        status, headers, _ = fetch(server.base + "/admin/login/", {"Host": "novaweb.example.org"})
+        assert status == 301 and headers["Location"] == "https://novaweb.example.org/admin/login/"
+        status, _, body = fetch(server.base + "/healthz")
+        assert status == 200 and json.loads(body)["schema_version"] == 82
+
+        # A static file by its hashed name, from WhiteNoise, cacheable forever.
+        manifest = json.loads((static_root / "staticfiles.json").read_text())["paths"]
+        hashed = manifest["admin/css/base.css"]
+        status, headers, body = fetch(f"{server.base}/static/{hashed}", https)
+        assert status == 200
+        assert headers["Content-Type"].startswith("text/css")
+        assert "immutable" in headers["Cache-Control"]
+        assert body == (static_root / hashed).read_bytes()
+        status, _, _ = fetch(server.base + "/static/admin/css/no-such-file.css", https)
+        assert status == 404
+
+        # SIGHUP: a graceful reload; the server keeps answering.
+        server.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + 20
+        while not any("hup" in entry["message"].lower() for entry in server.log_lines()):
+            assert time.monotonic() < deadline, "gunicorn did not log the reload"
+            time.sleep(0.2)
+        server.wait_ready()
+        assert fetch(server.base + "/admin/login/", https)[0] == 200
+    finally:
+        server.stop()
+
+    # Structured logs: every line is a JSON object; the access log names the requests.
+    entries = server.log_lines()
+    access = [e["message"] for e in entries if e["logger"] == "gunicorn.access"]
+    assert any('"GET /admin/login/ HTTP/1.1" 200' in m for m in access)
+    assert any("/static/admin/css/base." in m for m in access)
+    assert all({"time", "level", "logger", "message"} <= e.keys() for e in entries)
