@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 
 from django.contrib import admin, messages
 from django.contrib.admin.models import ADDITION, DELETION, LogEntry
+from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
@@ -168,6 +169,14 @@ class FlavorAdmin(admin.ModelAdmin):
         else:
             obj.created_at, obj.deleted = now, False
         obj.save()
+
+    def response_delete(self, request, obj_display, obj_id):
+        self.message_user(
+            request, f"The flavor “{obj_display}” was soft-deleted: its row stays, with deleted=1.", messages.SUCCESS
+        )
+        changelist = reverse(f"{self.admin_site.name}:inventory_flavor_changelist")
+        context = {"preserved_filters": self.get_preserved_filters(request), "opts": self.opts}
+        return redirect(add_preserved_filters(context, changelist))
 
     def delete_model(self, request, obj):
         flavors.soft_delete(obj)

@@ -78,6 +78,9 @@ class FlavorExtraSpec(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "instance_type_extra_specs"
 
+    def __str__(self):
+        return f"{self.key}={self.value}"
+
 
 class Flavor(SoftDeleteModel):
     name = models.CharField(max_length=255, null=True, blank=True)
@@ -97,6 +100,9 @@ class Flavor(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "instance_types"
+
+    def __str__(self):
+        return self.name or f"flavor {self.pk}"
 
 
 class Instance(SoftDeleteModel):
