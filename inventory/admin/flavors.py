@@ -30,6 +30,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from inventory import flavors
+from inventory.admin.filters import DeletedFilter
 from inventory.forms.flavor import (
     CONFIRM_SIZING,
     CloneFlavorForm,
@@ -42,36 +43,6 @@ from inventory.models import Flavor, FlavorExtraSpec
 
 #: Columns a change message reports, in this order.
 MESSAGE_FIELDS = ("name", "flavorid", *flavors.SIZING_FIELDS, "rxtx_factor")
-
-
-class LiveOrDeletedFilter(admin.SimpleListFilter):
-    """Live rows by default; soft-deleted ones when asked."""
-
-    title = "deleted"
-    parameter_name = "deleted"
-
-    def lookups(self, request, model_admin):
-        return (("yes", "Soft-deleted"), ("all", "Live and soft-deleted"))
-
-    def choices(self, changelist):
-        yield {
-            "selected": self.value() is None,
-            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
-            "display": "Live",
-        }
-        for lookup, title in self.lookup_choices:
-            yield {
-                "selected": self.value() == lookup,
-                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
-                "display": title,
-            }
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.soft_deleted()
-        if self.value() == "all":
-            return queryset
-        return queryset.live()
 
 
 class ExtraSpecInline(admin.TabularInline):
@@ -130,7 +101,7 @@ class FlavorAdmin(admin.ModelAdmin):
         "deleted_at",
     )
     list_display_links = ("name",)
-    list_filter = (LiveOrDeletedFilter,)
+    list_filter = (DeletedFilter,)
     search_fields = ("name", "flavorid")
     ordering = ("id",)
     fieldsets = (

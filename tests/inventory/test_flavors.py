@@ -201,7 +201,7 @@ def test_soft_delete_keeps_the_row_and_frees_name_and_flavorid(admin_client, adm
 
     # hidden from the default list, shown by the "deleted" filter, read-only
     assert listed(admin_client, "/admin/inventory/flavor/") == ["m1.tiny", "m1.medium", "m1.large", "m1.xlarge"]
-    assert listed(admin_client, "/admin/inventory/flavor/?deleted=yes") == ["m1.small"]
+    assert listed(admin_client, "/admin/inventory/flavor/?deleted=deleted") == ["m1.small"]
     assert admin_client.post(change_url(2), flavor_post(small, memory_mb="4")).status_code == 403
 
     # a soft-deleted flavor's name and flavorid may be used again
