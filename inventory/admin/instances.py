@@ -61,6 +61,10 @@ def search_instances(queryset, term: str):
     return queryset.filter(display_name__startswith=term) | queryset.filter(hostname__startswith=term)
 
 
+def network_label(network) -> str:
+    return f"{network.label} ({network.cidr})" if network else "-"
+
+
 def live_ips():
     """The page's fixed IPs (and their floating IPs): two queries for a whole page."""
     floating = FloatingIp.objects.only("id", "address", "fixed_ip_id")
@@ -89,9 +93,13 @@ class ReadOnlyInline(admin.TabularInline):
 
 class FixedIpInline(ReadOnlyInline):
     model = FixedIp
-    fields = ("address", "network", "allocated", "leased", "host", "floating", "deleted")
+    fields = ("address", "network_label", "allocated", "leased", "host", "floating", "deleted")
     readonly_fields = fields
     verbose_name = "fixed IP"
+
+    @admin.display(description="network")
+    def network_label(self, obj):
+        return network_label(obj.network)
 
     @admin.display(description="floating IPs")
     def floating(self, obj):
@@ -109,8 +117,12 @@ class MetadataInline(ReadOnlyInline):
 
 class SecurityGroupInline(ReadOnlyInline):
     model = SecurityGroupInstance
-    fields = readonly_fields = ("security_group", "group_description", "deleted")
+    fields = readonly_fields = ("group_name", "group_description", "deleted")
     verbose_name = verbose_name_plural = "security groups"
+
+    @admin.display(description="security group")
+    def group_name(self, obj):
+        return obj.security_group.name if obj.security_group else "-"
 
     @admin.display(description="description")
     def group_description(self, obj):
@@ -188,6 +200,15 @@ class InstanceAdmin(ReadOnlyAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return search_instances(queryset, search_term), False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        instance = self.get_object(request, object_id)
+        if instance is not None:
+            extra_context = {
+                "title": f"Instance {instance.display_name or ''} {instance.uuid}",
+                **(extra_context or {}),
+            }
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @admin.display(description="flavor", ordering="flavor__name")
     def flavor_name(self, obj):

@@ -9,6 +9,7 @@ from inventory.models import FixedIp, FloatingIp, Network
 
 from . import filters
 from .base import ReadOnlyAdmin
+from .instances import network_label
 
 
 class NetworkFilter(filters.SelectFilter):
@@ -71,7 +72,7 @@ class NetworkAdmin(ReadOnlyAdmin):
 
 @admin.register(FixedIp)
 class FixedIpAdmin(ReadOnlyAdmin):
-    list_display = ("address", "network", "instance_link", "allocated", "leased", "reserved", "host")
+    list_display = ("address", "network_name", "instance_link", "allocated", "leased", "reserved", "host")
     list_filter = (filters.DeletedFilter, "allocated", "reserved", NetworkFilter)
     list_select_related = ("network", "instance")
     search_fields = ("address",)
@@ -80,6 +81,10 @@ class FixedIpAdmin(ReadOnlyAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return exact_address_search(queryset, search_term)
+
+    @admin.display(description="network")
+    def network_name(self, obj):
+        return network_label(obj.network)
 
     @admin.display(description="instance")
     def instance_link(self, obj):
