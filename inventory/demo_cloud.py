@@ -360,19 +360,20 @@ class DemoCloud:
         flavor_rows = [(f.id, f.memory_mb, f.vcpus, f.root_gb or 0, f.ephemeral_gb or 0) for f in flavors]
         last_flavor = len(flavor_rows) - 1
         floating_net = int(ipaddress.IPv4Address("172.24.0.0"))
-        next_fixed = floating_count = 0
+        next_fixed = floating_count = live_seen = 0
         for chunk_start in range(0, n_total, CHUNK):
             chunk = range(chunk_start, min(chunk_start + CHUNK, n_total))
             inst_rows, meta_rows, sg_rows, fault_rows, fixed_rows, floating_rows = [], [], [], [], [], []
             for i in chunk:
                 iid = instance_base + i
-                if i < len(STATE_MIX):  # every state combination at least once, even in a tiny cloud
-                    vm_state, task_state, power_state, _ = STATE_MIX[i]
-                else:
-                    vm_state, task_state, power_state, _ = STATE_MIX[bisect.bisect(cumulative, random_() * weights)]
                 deleted = i % DELETED_EVERY == DELETED_EVERY - 1
                 if deleted:
                     vm_state, task_state, power_state = "deleted", None, 0
+                else:
+                    live_seen += 1
+                    # every state combination at least once, even in a tiny cloud
+                    k = live_seen - 1 if live_seen <= len(STATE_MIX) else bisect.bisect(cumulative, random_() * weights)
+                    vm_state, task_state, power_state, _ = STATE_MIX[k]
                 p = int(random_() * n_projects)
                 project = projects[p]
                 user = users[(p * 3 + i) % len(users)]

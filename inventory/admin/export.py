@@ -15,7 +15,7 @@ import csv
 from django.contrib.admin.utils import label_for_field, lookup_field
 from django.http import StreamingHttpResponse
 from django.utils.html import strip_tags
-from django.utils.text import slugify
+from django.utils.text import capfirst, slugify
 
 CHUNK_SIZE = 2000
 
@@ -36,7 +36,8 @@ def cell(value) -> str:
 def export_rows(model_admin, changelist):
     columns = [name for name in changelist.list_display if name != "action_checkbox"]
     writer = csv.writer(Echo())
-    yield writer.writerow([strip_tags(str(label_for_field(n, model_admin.model, model_admin))) for n in columns])
+    header = [capfirst(strip_tags(str(label_for_field(n, model_admin.model, model_admin)))) for n in columns]
+    yield writer.writerow(header)  # the list's column headers
     for obj in changelist.queryset.iterator(chunk_size=CHUNK_SIZE):
         values = []
         for name in columns:

@@ -69,7 +69,9 @@ def test_search_by_uuid_ip_and_name_prefix(nova, admin_client):
 
     prefix = target.display_name.split("-")[0]
     expected = Instance.objects.live().filter(display_name__startswith=prefix)
-    assert sorted(listed_uuids(page(admin_client, LIST_URL, q=prefix))) == sorted(expected.values_list("uuid", flat=True))
+    assert sorted(listed_uuids(page(admin_client, LIST_URL, q=prefix))) == sorted(
+        expected.values_list("uuid", flat=True)
+    )
     # not a substring search: the middle of a name finds nothing
     assert listed_uuids(page(admin_client, LIST_URL, q=target.display_name[3:])) == []
     assert listed_uuids(page(admin_client, LIST_URL, q="10.255.255.254")) == []

@@ -1,0 +1,88 @@
+"""seed_demo: a deterministic demo cloud in every state Nova uses, on every backend."""
+
+from __future__ import annotations
+
+import json
+
+from django.db import connections
+
+from inventory import states
+from inventory.demo_cloud import STATE_MIX
+from inventory.models import (
+    ComputeNode,
+    FixedIp,
+    FloatingIp,
+    Instance,
+    InstanceMetadata,
+    Project,
+    SecurityGroupInstance,
+    Service,
+    User,
+)
+from tests.support.commands import call
+
+N = 120
+
+
+def test_seed_demo_fills_a_realistic_cloud(make_db, nova_db_alias):
+    alias = nova_db_alias(make_db("dump"))
+    result = call("seed_demo", "--instances", N, "--seed", 3, "--format", "json", database=alias)
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    instances = Instance.objects.using(alias)
+    assert instances.count() == N == report["rows"]["instances"]
+
+    seen = set(instances.values_list("vm_state", "task_state", "power_state"))
+    assert {(vm, task, power) for vm, task, power, _ in STATE_MIX} <= seen
+    assert {vm for vm, *_ in seen} == set(states.VM_STATES)
+    assert {task for _, task, _ in seen} == set(states.TASK_STATES) | {None}
+    assert {power for *_, power in seen} == set(states.POWER_STATES)
+
+    deleted = instances.filter(deleted=True)
+    assert deleted.exists() and not deleted.exclude(vm_state="deleted").exists()
+    assert not FixedIp.objects.using(alias).filter(instance__deleted=True).exists()  # released, as Nova does
+    live_running = instances.exclude(deleted=True).exclude(vm_state="building")
+    for instance in live_running:
+        assert FixedIp.objects.using(alias).filter(instance=instance).count() == 1, instance.uuid
+    assert FloatingIp.objects.using(alias).filter(fixed_ip__isnull=False).exists()
+    assert FloatingIp.objects.using(alias).filter(fixed_ip__isnull=True).exists()  # free in the pool
+    assert InstanceMetadata.objects.using(alias).exists()
+    assert SecurityGroupInstance.objects.using(alias).count() >= N
+    assert User.objects.using(alias).exclude(secret_key=None).exists() and Project.objects.using(alias).exists()
+    hosts = set(Service.objects.using(alias).filter(binary="nova-compute").values_list("host", flat=True))
+    assert set(instances.values_list("host", flat=True)) <= hosts
+    assert ComputeNode.objects.using(alias).count() == len(hosts)
+    assert len(set(instances.values_list("availability_zone", flat=True))) > 1
+
+    # explicit ids moved the sequences on: Nova can insert the next row
+    Instance.objects.using(alias).create(uuid="00000000-0000-4000-8000-000000000001", deleted=False)
+
+
+def test_seed_demo_is_deterministic(make_db, nova_db_alias):
+    uuids = []
+    for _ in range(2):
+        alias = nova_db_alias(make_db("dump"))
+        assert call("seed_demo", "--instances", 40, "--seed", 9, database=alias).code == 0
+        uuids.append(
+            list(Instance.objects.using(alias).order_by("id").values_list("uuid", "host", "vm_state", "display_name"))
+        )
+    assert uuids[0] == uuids[1]
+    other = nova_db_alias(make_db("dump"))
+    assert call("seed_demo", "--instances", 40, "--seed", 10, database=other).code == 0
+    assert list(Instance.objects.using(other).order_by("id").values_list("uuid", flat=True)) != [u[0] for u in uuids[0]]
+
+
+def test_seed_demo_refuses_a_database_with_instances_or_without_schema(make_db, nova_db_alias):
+    alias = nova_db_alias(make_db("dump"))
+    assert call("seed_demo", "--instances", 5, database=alias).code == 0
+    again = call("seed_demo", "--instances", 5, database=alias)
+    assert again.code == 1 and "already has instances" in again.err
+    assert Instance.objects.using(alias).count() == 5
+
+    empty = nova_db_alias(make_db("empty"))
+    result = call("seed_demo", database=empty)
+    assert result.code == 1 and "db_sync" in result.err and "Traceback" not in result.err
+    connections[empty].close()
+
+    bad = call("seed_demo", "--instances", 0, database=alias)
+    assert bad.code == 2 and "--instances" in bad.err
