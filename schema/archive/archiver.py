@@ -60,11 +60,11 @@ class _Refused(Exception):
 class Archiver:
     BATCH_SIZE = 1000
 
-    def __init__(self, connection, *, before=None, batch_size: int = BATCH_SIZE, on_progress=None):
+    def __init__(self, connection, *, before=None, batch_size: int | None = None, on_progress=None):
         self.connection = connection
         self.quote = connection.ops.quote_name
         self.before = connection.ops.adapt_datetimefield_value(before) if before is not None else None
-        self.batch_size = batch_size
+        self.batch_size = batch_size or self.BATCH_SIZE
         self.on_progress = on_progress or (lambda n: None)
         self.live = introspect(connection)
         own = own_tables(self.live)
@@ -103,6 +103,21 @@ class Archiver:
         self.archived.update(moved)
         return moved
 
+    def unindexed_foreign_keys(self) -> list[Relation]:
+        """Foreign-key constraints into archived tables with no index on the referring columns.
+
+        Every archived parent row makes the database look for referring rows;
+        without an index that is a scan of the referring table per row (Essex
+        on PostgreSQL and SQLite: ``instance_metadata.instance_id``,
+        ``security_group_instance_association.instance_id``...). MySQL always
+        indexes a foreign key.
+        """
+        return [
+            r
+            for r in self.relations
+            if r.constrained and r.parent in self.order and not self.live[r.child].index_covering(r.columns)
+        ]
+
     def count_candidates(self) -> int:
         """How many rows qualify now (for a progress bar; kept ones included)."""
         total = 0
@@ -126,8 +141,10 @@ class Archiver:
         blocked = self._blocked(rows, columns, incoming)
         for child in blocked.values():
             self.kept[table][child] += 1
-        keys = [row[: len(primary_key)] for i, row in enumerate(rows) if i not in blocked]
-        moved = self._move(table, keys) if keys else 0
+        width = len(primary_key)
+        keys = [row[:width] for i, row in enumerate(rows) if i not in blocked]
+        excluded = [row[:width] for i, row in enumerate(rows) if i in blocked]
+        moved = self._move(table, keys, excluded) if keys else 0
         self.on_progress(len(rows))
         return moved, exhausted
 
@@ -214,13 +231,24 @@ class Archiver:
             return {tuple(row) for row in cursor.fetchall()}
 
     # ---- moving rows --------------------------------------------------------------------
-    def _move(self, table: str, keys: list[tuple]) -> int:
-        """Move the rows with primary keys ``keys`` in one transaction; how many moved."""
+    def _move(self, table: str, keys: list[tuple], excluded: list[tuple]) -> int:
+        """Move the rows with primary keys ``keys`` (sorted) in one transaction; how many moved.
+
+        First as a primary-key range (the candidates are every qualifying row
+        between the first and the last key, less ``excluded``): one index range
+        scan, several times faster than an ``IN`` list on every backend. If the
+        range does not hold exactly ``keys`` any more (a row changed meanwhile),
+        or a foreign key refuses, the batch is rolled back and retried by key.
+        """
         live_table = self.live[table]
         if shadow_name(table) not in self.live or set(live_table.columns) - set(self.live[shadow_name(table)].columns):
             ensure_shadow_table(self.connection, live_table, self.live)
         try:
-            return self._move_batch(table, keys)
+            return self._move_where(table, *self._key_range(table, keys[0], keys[-1], excluded), expected=len(keys))
+        except (_Refused, _Changed):
+            pass
+        try:
+            return self._move_where(table, *self._key_in(table, keys))
         except _Refused:
             pass
         except _Changed:
@@ -228,20 +256,19 @@ class Archiver:
         moved = 0
         for key in keys:  # one by one: the foreign key refuses only some of them
             try:
-                moved += self._move_batch(table, [key])
+                moved += self._move_where(table, *self._key_in(table, [key]))
             except _Refused:
                 self.kept[table][KEPT_BY_FOREIGN_KEY] += 1
             except _Changed:
                 pass
         return moved
 
-    def _move_batch(self, table: str, keys: list[tuple]) -> int:
+    def _move_where(self, table: str, where: str, params: list, expected: int | None = None) -> int:
+        """``INSERT INTO shadow SELECT ... WHERE`` and ``DELETE ... WHERE`` (rows still qualifying), one transaction."""
         q = self.quote
-        primary_key = self.live[table].primary_key
-        qualifies, params = self._qualifies(table)
-        placeholders = ", ".join([self._row_params(len(primary_key))] * len(keys))
-        where = f"{self._row(table, primary_key)} IN ({placeholders}) AND {qualifies}"
-        params = [v for key in keys for v in key] + params
+        qualifies, qualifies_params = self._qualifies(table)
+        where = f"{where} AND {qualifies}"
+        params = params + qualifies_params
         columns = list(self.live[table].columns)
         target = ", ".join(map(q, columns))
         source = ", ".join(f"{q(table)}.{q(c)}" for c in columns)
@@ -250,6 +277,8 @@ class Archiver:
                 f"INSERT INTO {q(shadow_name(table))} ({target}) SELECT {source} FROM {q(table)} WHERE {where}", params
             )
             inserted = cursor.rowcount
+            if expected is not None and inserted != expected:
+                raise _Changed(table)
             try:
                 cursor.execute(f"DELETE FROM {q(table)} WHERE {where}", params)
             except IntegrityError as exc:
@@ -257,6 +286,20 @@ class Archiver:
             if cursor.rowcount != inserted:
                 raise _Changed(table)
             return inserted
+
+    def _key_range(self, table, first: tuple, last: tuple, excluded: list[tuple]) -> tuple[str, list]:
+        primary_key = self.live[table].primary_key
+        row, marks = self._row(table, primary_key), self._row_params(len(primary_key))
+        sql, params = f"{row} >= {marks} AND {row} <= {marks}", [*first, *last]
+        if excluded:
+            sql += f" AND {row} NOT IN ({', '.join([marks] * len(excluded))})"
+            params += [v for key in excluded for v in key]
+        return sql, params
+
+    def _key_in(self, table, keys: list[tuple]) -> tuple[str, list]:
+        primary_key = self.live[table].primary_key
+        marks = ", ".join([self._row_params(len(primary_key))] * len(keys))
+        return f"{self._row(table, primary_key)} IN ({marks})", [v for key in keys for v in key]
 
     # ---- SQL pieces -------------------------------------------------------------------------
     def _row(self, table: str, columns) -> str:

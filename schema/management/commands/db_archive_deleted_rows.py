@@ -105,6 +105,12 @@ class Command(NovaCommand):
     def _report(self, archiver, purged, options):
         archived = {table: archiver.archived[table] for table in sorted(archiver.archived)}
         kept = {table: dict(sorted(by.items())) for table, by in sorted(archiver.kept.items())}
+        notes = [
+            f"foreign key {r.describe()} has no index on {r.child}: the database scans {r.child} "
+            f"for every {r.parent} row archived (an index on {r.child} ({', '.join(r.columns)}) makes it a lookup)"
+            for r in archiver.unindexed_foreign_keys()
+            if archiver.archived[r.parent]
+        ]
         if options["format"] == "json":
             self.emit_json(
                 {
@@ -113,6 +119,7 @@ class Command(NovaCommand):
                     "complete": archiver.complete,
                     "kept": kept,
                     "purged": None if purged is None else {p.table: p.rows for p in purged if p.rows},
+                    "notes": notes,
                 }
             )
             return
@@ -127,6 +134,8 @@ class Command(NovaCommand):
             self.stdout.write(
                 f"Kept {sum(by.values())} deleted rows of {table}: still referred to by rows left in {reasons}."
             )
+        for note in notes:
+            self.stdout.write(f"Note: {note}.")
         if purged is not None:
             self.stdout.write("Rows were archived, running purge...")
             for result in purged:
