@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Count, Q
 
 from inventory.models import Flavor, FlavorExtraSpec, Instance
@@ -200,7 +200,7 @@ def usage(flavor: Flavor, *, using=None) -> FlavorUsage:
     this reads the instances table once; it runs on a flavor's own pages only.
     """
     counts = (
-        Instance.objects.using(using or flavor._state.db)
+        Instance.objects.using(using or router.db_for_read(Instance))
         .filter(flavor_id=flavor.pk)
         .aggregate(live=Count("pk", filter=~Q(deleted=True)), deleted=Count("pk", filter=Q(deleted=True)))
     )
@@ -231,7 +231,7 @@ def describe_changes(changes: dict) -> str:
 def soft_delete_extra_specs(flavor: Flavor, *, now=None, using=None) -> int:
     """Nova's ``soft_delete`` of a flavor's live extra specs (``updated_at`` untouched)."""
     return (
-        FlavorExtraSpec.objects.using(using or flavor._state.db)
+        FlavorExtraSpec.objects.using(using or router.db_for_write(FlavorExtraSpec))
         .live()
         .filter(flavor_id=flavor.pk)
         .update(deleted=True, deleted_at=now or utcnow())
@@ -241,7 +241,7 @@ def soft_delete_extra_specs(flavor: Flavor, *, now=None, using=None) -> int:
 def soft_delete(flavor: Flavor, *, now=None, using=None) -> None:
     """Nova's ``flavor_destroy``: the row stays, ``deleted`` and ``deleted_at`` are set; so for its specs."""
     now = now or utcnow()
-    using = using or flavor._state.db
+    using = using or router.db_for_write(Flavor)
     Flavor.objects.using(using).filter(pk=flavor.pk).update(deleted=True, deleted_at=now)
     flavor.deleted, flavor.deleted_at = True, now
     soft_delete_extra_specs(flavor, now=now, using=using)
@@ -260,7 +260,7 @@ def clone_with_new_sizing(old: Flavor, *, name: str, flavorid: str | None, sizin
     no longer changes: their usage history stays true. ``old`` is soft-deleted
     first, so the clone may keep its name (names are unique among live flavors).
     """
-    using = using or old._state.db
+    using = using or router.db_for_write(Flavor)
     now = utcnow()
     with transaction.atomic(using=using):
         specs = list(FlavorExtraSpec.objects.using(using).live().filter(flavor_id=old.pk).order_by("pk"))

@@ -161,18 +161,22 @@ class FlavorAdmin(admin.ModelAdmin):
     # --- history ---------------------------------------------------------------------
 
     def construct_change_message(self, request, form, formsets, add):
+        """Plain sentences (the history page shows them as they are): old → new, specs included."""
         obj = form.instance
         if add:
             values = ", ".join(f"{field} {getattr(obj, field)}" for field in MESSAGE_FIELDS)
-            parts = [f"Created flavor: {values}"]
+            parts = [f"created flavor: {values}"]
         else:
-            changed = [f for f in MESSAGE_FIELDS if f in form.changed_data]
-            parts = [f"{field} {form.initial.get(field)} → {getattr(obj, field)}" for field in changed]
+            changed = [
+                f"{f} {form.initial.get(f)} → {getattr(obj, f)}" for f in MESSAGE_FIELDS if f in form.changed_data
+            ]
             if form.usage and form.usage.total and flavors.sizing_changes(form.initial, form.cleaned_data):
-                parts.append(f"sizing changed in place, confirmed, on a flavor used by {form.usage}")
-            parts = [("Changed " + "; ".join(parts)) if parts else "No flavor fields changed"]
+                changed.append(f"sizing changed in place, confirmed, on a flavor used by {form.usage}")
+            parts = ["changed " + "; ".join(changed)] if changed else []
         parts.extend(extra_spec_changes(formsets))
-        return ". ".join(parts) + "."
+        if not parts:
+            return "No fields changed."
+        return ". ".join(part[0].upper() + part[1:] for part in parts) + "."
 
     def log_deletions(self, request, queryset):
         return [

@@ -141,7 +141,7 @@ def test_each_bad_input_is_rejected_with_novas_message(admin_client, nova):
     assert not LogEntry.objects.exists()
 
 
-def test_good_create_is_saved_with_specs_timestamps_and_history(admin_client, admin_user, nova):
+def test_good_create_and_edit_are_saved_with_timestamps_and_history(admin_client, admin_user, nova):
     response = admin_client.post(
         ADD_URL,
         flavor_post(
@@ -161,15 +161,15 @@ def test_good_create_is_saved_with_specs_timestamps_and_history(admin_client, ad
     entry = last_log(ADDITION)
     assert entry.user == admin_user and entry.object_id == str(flavor.pk)
     message = entry.get_change_message()
-    assert "memory_mb 2147483647" in message and "added extra spec hw:cpu_policy=dedicated" in message
+    assert message.startswith("Created flavor: name m1.huge, flavorid huge, memory_mb 2147483647, vcpus 1")
+    assert "Added extra spec hw:cpu_policy=dedicated" in message
 
     # an empty flavorid is generated, as Nova does: a uuid4 string
     assert admin_client.post(ADD_URL, flavor_post(flavorid="")).status_code == 302
     flavorid = Flavor.objects.get(name="m1.test").flavorid
     assert uuid.UUID(flavorid).version == 4 and str(uuid.UUID(flavorid)) == flavorid
 
-
-def test_edit_of_an_unused_flavor_is_saved_and_in_history(admin_client, admin_user, nova):
+    # an edit of a flavor no instance uses is saved at once
     tiny = Flavor.objects.get(pk=1)
     response = admin_client.post(change_url(1), flavor_post(tiny, memory_mb="768", name="m1.tinier"))
     assert response.status_code == 302
@@ -242,15 +242,15 @@ def test_extra_specs_add_edit_remove(admin_client, nova):
     arch.refresh_from_db()
     assert numa.value == "2" and numa.updated_at is not None and not numa.deleted
     assert arch.deleted is True and arch.deleted_at is not None  # soft-deleted, as Nova does
-    message = last_log(CHANGE).get_change_message()
-    assert "changed extra spec hw:numa_nodes=1 → hw:numa_nodes=2" in message
-    assert "soft-deleted extra spec capabilities:cpu_arch=x86_64" in message
+    assert last_log(CHANGE).get_change_message() == (
+        "Changed extra spec hw:numa_nodes=1 → hw:numa_nodes=2. Soft-deleted extra spec capabilities:cpu_arch=x86_64."
+    )
     # the change page lists live specs only
     page = admin_client.get(change_url(3)).content.decode()
     assert "hw:numa_nodes" in page and "capabilities:cpu_arch" not in page
 
 
-def test_sizing_edit_of_a_flavor_in_use_needs_confirmation(admin_client, nova):
+def test_flavor_in_use_sizing_edit_needs_confirmation_or_clone(admin_client, admin_user, nova):
     add_instances(2, live=3, deleted=2)
     small = Flavor.objects.get(pk=2)
     page = admin_client.get(change_url(2)).content.decode()
@@ -280,41 +280,40 @@ def test_sizing_edit_of_a_flavor_in_use_needs_confirmation(admin_client, nova):
     message = last_log(CHANGE).get_change_message()
     assert "memory_mb 2048 → 4096" in message and "confirmed, on a flavor used by 3 live and 2 deleted" in message
 
+    # "clone with new sizing" (here of m1.large): a new flavor, the old one soft-deleted
+    add_instances(4, live=1, deleted=1)
+    FlavorExtraSpec.objects.create(flavor_id=4, key="hw:cpu_policy", value="shared", deleted=False)
 
-def test_clone_with_new_sizing_soft_deletes_the_old_flavor(admin_client, admin_user, nova):
-    add_instances(2, live=1, deleted=1)
-    FlavorExtraSpec.objects.create(flavor_id=2, key="hw:cpu_policy", value="shared", deleted=False)
-
-    page = admin_client.get(clone_url(2) + "?memory_mb=4096").content.decode()
-    assert 'value="4096"' in page and 'value="m1.small"' in page and "1 live and 1 deleted" in page
+    page = admin_client.get(clone_url(4) + "?memory_mb=16000").content.decode()
+    assert 'value="16000"' in page and 'value="m1.large"' in page and "1 live and 1 deleted" in page
 
     # the old flavorid (or any flavorid a flavor ever had) is refused
-    post = {"name": "m1.small", "flavorid": "2", "memory_mb": "4096", "vcpus": "1", "root_gb": "10"}
-    response = admin_client.post(clone_url(2), {**post, "ephemeral_gb": "20", "swap": "0"})
-    assert response.status_code == 200 and "Flavor with ID 2 already exists." in response.content.decode()
-    bad = admin_client.post(clone_url(2), {**post, "flavorid": "", "memory_mb": "0"})
+    post = {"name": "m1.large", "flavorid": "4", "memory_mb": "16000", "vcpus": "4", "root_gb": "10"}
+    response = admin_client.post(clone_url(4), {**post, "ephemeral_gb": "80", "swap": "0"})
+    assert response.status_code == 200 and "Flavor with ID 4 already exists." in response.content.decode()
+    bad = admin_client.post(clone_url(4), {**post, "flavorid": "", "memory_mb": "0"})
     assert "ram must be &gt;= 1" in bad.content.decode()
 
-    response = admin_client.post(clone_url(2), {**post, "flavorid": "", "ephemeral_gb": "20", "swap": "0"})
+    response = admin_client.post(clone_url(4), {**post, "flavorid": "", "ephemeral_gb": "80", "swap": "0"})
     assert response.status_code == 302
-    old = Flavor.objects.get(pk=2)
-    new = Flavor.objects.live().get(name="m1.small")
-    assert old.deleted is True and old.deleted_at is not None and old.memory_mb == 2048
-    assert new.pk != 2 and new.memory_mb == 4096 and (new.vcpus, new.root_gb, new.ephemeral_gb) == (1, 10, 20)
+    old = Flavor.objects.get(pk=4)
+    new = Flavor.objects.live().get(name="m1.large")
+    assert old.deleted is True and old.deleted_at is not None and old.memory_mb == 8192
+    assert new.pk != 4 and new.memory_mb == 16000 and (new.vcpus, new.root_gb, new.ephemeral_gb) == (4, 10, 80)
     assert uuid.UUID(new.flavorid).version == 4 and new.rxtx_factor == old.rxtx_factor
     assert list(FlavorExtraSpec.objects.live().filter(flavor=new).values_list("key", "value")) == [
         ("hw:cpu_policy", "shared")
     ]
     assert not FlavorExtraSpec.objects.live().filter(flavor=old).exists()
     # the instances keep the old row, and with it their history
-    assert set(Instance.objects.values_list("flavor_id", flat=True)) == {2}
+    assert set(Instance.objects.values_list("flavor_id", flat=True)) == {2, 4}
     assert response["Location"] == change_url(new.pk)
 
     removal, addition = last_log(DELETION), last_log(ADDITION)
-    assert removal.user == admin_user and removal.object_id == "2"
-    assert "replaced by clone m1.small" in removal.get_change_message()
-    assert "memory_mb 2048 → 4096" in removal.get_change_message()
-    assert addition.object_id == str(new.pk) and "Cloned from m1.small (id 2, flavorid 2)" in addition.change_message
+    assert removal.user == admin_user and removal.object_id == "4"
+    assert "replaced by clone m1.large" in removal.get_change_message()
+    assert "memory_mb 8192 → 16000" in removal.get_change_message()
+    assert addition.object_id == str(new.pk) and "Cloned from m1.large (id 4, flavorid 4)" in addition.change_message
     assert "1 extra specs copied" in addition.change_message
 
 
