@@ -138,7 +138,9 @@ class PostgreSQLDialect(Dialect):
         + _COLUMN_NAMES.format(keys="ix.indkey::int2[]", rel="ix.indrelid")
         + " FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class t ON t.oid = ix.indrelid "
         "JOIN pg_namespace n ON n.oid = t.relnamespace "
-        "WHERE n.nspname = current_schema() "
+        # An INVALID index (a CREATE INDEX CONCURRENTLY that was killed or failed)
+        # serves no query: it counts as missing, and create_index_online replaces it.
+        "WHERE n.nspname = current_schema() AND ix.indisvalid "
         "AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid "
         "AND con.conrelid = ix.indrelid AND con.contype IN ('p', 'u', 'x')) "
         "ORDER BY t.relname, i.relname"
@@ -215,7 +217,20 @@ class PostgreSQLDialect(Dialect):
         unique = "UNIQUE " if index.unique else ""
         columns = ", ".join(map(quote, index.columns))
         sql = f"CREATE {unique}INDEX CONCURRENTLY {quote(index.name)} ON {quote(table)} ({columns})"
-        return [Statement(sql, transactional=False)]
+        return [
+            Statement(self._drop_invalid_index_sql(quote, index.name), transactional=False),
+            Statement(sql, transactional=False),
+        ]
+
+    @staticmethod
+    def _drop_invalid_index_sql(quote, name):
+        """Drop a leftover INVALID index of that name (from a killed concurrent build), and nothing else."""
+        literal = name.replace("'", "''")
+        return (
+            "DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid "
+            f"WHERE i.relname = '{literal}' AND i.relnamespace = current_schema()::regnamespace "
+            f"AND NOT ix.indisvalid) THEN DROP INDEX {quote(name)}; END IF; END$$"
+        )
 
     def try_sync_lock(self):
         # pg_try_advisory_lock, polled: a session blocked in pg_advisory_lock holds a

@@ -314,6 +314,24 @@ def test_postgresql_creates_indexes_concurrently(backend, make_db, nova_db_alias
     assert db.fetchall("SELECT indisvalid FROM pg_index WHERE indexrelid = 'project_id'::regclass") == [(True,)]
 
 
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_postgresql_replaces_an_invalid_index_left_by_a_failed_concurrent_build(backend, make_db, nova_db_alias):
+    db = make_db("dump")
+    drop_index(db, "instances", "project_id")
+    db.execute("INSERT INTO instances (id, project_id, deleted) VALUES (1, 'p', false), (2, 'p', false)")
+    with pytest.raises(Exception, match="could not create unique index"):
+        db.execute("CREATE UNIQUE INDEX CONCURRENTLY project_id ON instances (project_id)")
+    assert db.fetchall("SELECT indisvalid FROM pg_index WHERE indexrelid = 'project_id'::regclass") == [(False,)]
+    alias = nova_db_alias(db)
+    drift = call("db_drift", database=alias)
+    assert drift.code == 1 and "missing_index" in drift.out
+    assert call("db_sync", database=alias).code == 0
+    assert db.fetchall("SELECT indisvalid, indisunique FROM pg_index WHERE indexrelid = 'project_id'::regclass") == [
+        (True, False)
+    ]
+    assert call("db_drift", database=alias).code == 0
+
+
 @pytest.mark.parametrize("backend", ["mysql"])
 def test_mariadb_adds_indexes_in_place_and_falls_back_with_a_warning(backend, make_db, nova_db_alias):
     db = make_db("dump")
