@@ -9,17 +9,25 @@ import pytest
 
 from inventory.admin.instances import InstanceAdmin
 from inventory.models import Instance
-from tests.inventory.inventory_support import LIST_URL, listed_uuids, page, seed
+from tests.inventory.inventory_support import LIST_URL, listed_uuids, page, seeded_database
+from tests.support.backends import BACKENDS
 
 EXPORT_URL = LIST_URL + "export.csv"
 
 
+@pytest.fixture(scope="module", params=BACKENDS)
+def seeded(request, _dump_templates, tmp_path_factory, django_db_blocker):
+    """One dump clone per backend and module, seeded with 60 instances (the tests only read it)."""
+    db = seeded_database(request.param, _dump_templates, tmp_path_factory.mktemp("seeded"), django_db_blocker)
+    yield db
+    db.drop()
+
+
 @pytest.fixture
-def nova(admin_client, backend, make_db, nova_db_alias):
-    db = make_db("dump")
-    nova_db_alias(db, alias="nova")
-    seed(60)
-    return db
+def nova(admin_client, seeded, nova_db_alias):
+    """The seeded database as the ``nova`` alias (after ``admin_client``: Django's test DB exists first)."""
+    nova_db_alias(seeded, alias="nova")
+    return seeded
 
 
 def export(client, **params) -> list[dict]:
