@@ -184,7 +184,33 @@ def test_good_create_and_edit_are_saved_with_timestamps_and_history(admin_client
     assert "memory_mb 512 → 768" in history and admin_user.username in history
 
 
-def test_soft_delete_keeps_the_row_and_frees_name_and_flavorid(admin_client, admin_user, nova):
+def test_extra_specs_add_edit_soft_delete_then_flavor_soft_delete(admin_client, admin_user, nova):
+    medium = Flavor.objects.get(pk=3)
+    specs = [(None, "hw:numa_nodes", "1", False), (None, "capabilities:cpu_arch", "x86_64", False)]
+    assert admin_client.post(change_url(3), flavor_post(medium, specs=specs)).status_code == 302
+    numa = FlavorExtraSpec.objects.get(flavor_id=3, key="hw:numa_nodes")
+    arch = FlavorExtraSpec.objects.get(flavor_id=3, key="capabilities:cpu_arch")
+    assert arch.created_at is not None and numa.value == "1"
+
+    # a bad key on edit is rejected and nothing changes
+    bad = [(numa, "hw/numa", "1", False), (arch, arch.key, arch.value, False)]
+    response = admin_client.post(change_url(3), flavor_post(medium, specs=bad))
+    assert response.status_code == 200 and escape(KEY) in response.content.decode()
+
+    edit = [(numa, "hw:numa_nodes", "2", False), (arch, arch.key, arch.value, True)]
+    assert admin_client.post(change_url(3), flavor_post(medium, specs=edit)).status_code == 302
+    numa.refresh_from_db()
+    arch.refresh_from_db()
+    assert numa.value == "2" and numa.updated_at is not None and not numa.deleted
+    assert arch.deleted is True and arch.deleted_at is not None  # soft-deleted, as Nova does
+    assert last_log(CHANGE).get_change_message() == (
+        "Changed extra spec hw:numa_nodes=1 → hw:numa_nodes=2. Soft-deleted extra spec capabilities:cpu_arch=x86_64."
+    )
+    # the change page lists live specs only
+    page = admin_client.get(change_url(3)).content.decode()
+    assert "hw:numa_nodes" in page and "capabilities:cpu_arch" not in page
+
+    # soft-deleting a flavor (m1.small) keeps its row and its specs' rows
     FlavorExtraSpec.objects.create(flavor_id=2, key="k", value="v", deleted=False)
     page = admin_client.get("/admin/inventory/flavor/2/delete/").content.decode()
     assert "Soft-delete the flavor" in page and "<code>deleted</code> = 1" in page
@@ -221,33 +247,6 @@ def test_soft_delete_keeps_the_row_and_frees_name_and_flavorid(admin_client, adm
     assert sorted(Flavor.objects.soft_deleted().values_list("pk", flat=True)) == [2, 3, 4]
     assert Flavor.objects.count() == 6
     assert LogEntry.objects.filter(action_flag=DELETION).count() == 3
-
-
-def test_extra_specs_add_edit_remove(admin_client, nova):
-    medium = Flavor.objects.get(pk=3)
-    specs = [(None, "hw:numa_nodes", "1", False), (None, "capabilities:cpu_arch", "x86_64", False)]
-    assert admin_client.post(change_url(3), flavor_post(medium, specs=specs)).status_code == 302
-    numa = FlavorExtraSpec.objects.get(flavor_id=3, key="hw:numa_nodes")
-    arch = FlavorExtraSpec.objects.get(flavor_id=3, key="capabilities:cpu_arch")
-    assert arch.created_at is not None and numa.value == "1"
-
-    # a bad key on edit is rejected and nothing changes
-    bad = [(numa, "hw/numa", "1", False), (arch, arch.key, arch.value, False)]
-    response = admin_client.post(change_url(3), flavor_post(medium, specs=bad))
-    assert response.status_code == 200 and escape(KEY) in response.content.decode()
-
-    edit = [(numa, "hw:numa_nodes", "2", False), (arch, arch.key, arch.value, True)]
-    assert admin_client.post(change_url(3), flavor_post(medium, specs=edit)).status_code == 302
-    numa.refresh_from_db()
-    arch.refresh_from_db()
-    assert numa.value == "2" and numa.updated_at is not None and not numa.deleted
-    assert arch.deleted is True and arch.deleted_at is not None  # soft-deleted, as Nova does
-    assert last_log(CHANGE).get_change_message() == (
-        "Changed extra spec hw:numa_nodes=1 → hw:numa_nodes=2. Soft-deleted extra spec capabilities:cpu_arch=x86_64."
-    )
-    # the change page lists live specs only
-    page = admin_client.get(change_url(3)).content.decode()
-    assert "hw:numa_nodes" in page and "capabilities:cpu_arch" not in page
 
 
 def test_flavor_in_use_sizing_edit_needs_confirmation_or_clone(admin_client, admin_user, nova):
