@@ -58,7 +58,7 @@ class _Refused(Exception):
 
 
 class Archiver:
-    BATCH_SIZE = 1000
+    BATCH_SIZE = 5000
 
     def __init__(self, connection, *, before=None, batch_size: int | None = None, on_progress=None):
         self.connection = connection
