@@ -26,6 +26,12 @@ NODES = (1, 2, 3)
 PORT_BASE = 4000
 CANNOT_INSTALL = 3
 _names = itertools.count(1)
+#: Tables Galera cannot replicate well: those without a primary key.
+NO_PRIMARY_KEY = (
+    "SELECT t.TABLE_NAME FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = DATABASE() AND NOT EXISTS"
+    " (SELECT 1 FROM information_schema.TABLE_CONSTRAINTS c WHERE c.TABLE_SCHEMA = t.TABLE_SCHEMA"
+    " AND c.TABLE_NAME = t.TABLE_NAME AND c.CONSTRAINT_TYPE = 'PRIMARY KEY')"
+)
 
 
 def cluster(*args, timeout=180):
@@ -139,15 +145,7 @@ def test_db_sync_through_node1_gives_the_schema_on_every_node(synced):
         assert db.query(node, "SELECT version FROM migrate_version") == [(82,)]
         assert db.query(node, "SELECT COUNT(*) FROM instance_types") == [(5,)]
         # Galera's rule: every table has a primary key.
-        assert (
-            db.query(
-                node,
-                "SELECT t.TABLE_NAME FROM information_schema.TABLES t WHERE t.TABLE_SCHEMA = DATABASE() AND NOT EXISTS"
-                " (SELECT 1 FROM information_schema.TABLE_CONSTRAINTS c WHERE c.TABLE_SCHEMA = t.TABLE_SCHEMA"
-                " AND c.TABLE_NAME = t.TABLE_NAME AND c.CONSTRAINT_TYPE = 'PRIMARY KEY')",
-            )
-            == []
-        )
+        assert db.query(node, NO_PRIMARY_KEY) == []
 
 
 def flavor_post(flavor, **changes):
@@ -196,8 +194,10 @@ def test_a_stopped_node_leaves_the_other_two_serving(synced, admin_client, nova_
     try:
         for node in (1, 2):
             nova_db_alias(db.on(node), alias="nova")
-            assert admin_client.get("/healthz").status_code == 200
-            assert "m1.medium" in admin_client.get("/admin/inventory/flavor/").content.decode()
+            health = admin_client.get("/healthz")
+            assert health.status_code == 200, f"node {node}: {health.content.decode()}"
+            listing = admin_client.get("/admin/inventory/flavor/")
+            assert "m1.medium" in listing.content.decode(), f"node {node}: HTTP {listing.status_code}"
         edit_flavor(admin_client, 4, name="m1.large-while-node3-down")
         assert db.query(1, "SELECT name FROM instance_types WHERE id = 4") == [("m1.large-while-node3-down",)]
         assert "127.0.0.1:4003 stopped" in cluster("status").stdout
@@ -206,3 +206,25 @@ def test_a_stopped_node_leaves_the_other_two_serving(synced, admin_client, nova_
         assert proc.returncode == 0, proc.stderr
     # Back in the cluster, node 3 caught up on what it missed.
     assert db.query(3, "SELECT name FROM instance_types WHERE id = 4") == [("m1.large-while-node3-down",)]
+
+
+def test_archive_through_node2_moves_rows_on_every_node(synced):
+    db, _ = synced
+    db.query(1, "INSERT INTO instances (created_at, deleted_at, deleted, uuid) VALUES (NOW(), NOW(), 1, 'gone-1')")
+    proc = manage("db_archive_deleted_rows", "--until-complete", db=db, node=2)
+    assert proc.returncode == 1, proc.stderr  # nova-manage's "rows were archived"
+    assert db.query(3, "SELECT uuid FROM shadow_instances") == [("gone-1",)]
+    assert db.query(3, "SELECT COUNT(*) FROM instances WHERE uuid = 'gone-1'") == [(0,)]
+    assert manage("db_drift", db=db, node=3).returncode == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="schema/archive/shadow.py creates shadow tables without a primary key on purpose; "
+    "Galera replicates DELETEs (db_purge) on such tables with a full scan per row on every node",
+)
+def test_shadow_tables_have_primary_keys(synced):
+    db, _ = synced
+    db.query(1, "INSERT INTO instances (created_at, deleted_at, deleted, uuid) VALUES (NOW(), NOW(), 1, 'gone-2')")
+    manage("db_archive_deleted_rows", "--until-complete", db=db, node=1)
+    assert db.query(2, NO_PRIMARY_KEY) == []
