@@ -3,14 +3,12 @@
 Nova's services own these rows; the admin only shows them. Staff may view
 every page; add, change and delete are refused, and so is any POST.
 
-Counting is the expensive part of a changelist on a million rows:
-
-- the default view (nothing but the default "live" filter) shows the table's
-  row estimate from the catalog's statistics (``Dialect.estimated_row_counts``:
-  InnoDB's ``table_rows``, PostgreSQL's ``reltuples``), never ``COUNT(*)``;
-- a filtered view counts exactly, but at most ``COUNT_CAP`` rows (a
-  ``COUNT(*)`` over a ``LIMIT`` subquery), and says "more than" beyond it;
-- ``show_full_result_count`` is off and facets are never computed.
+Counting is the expensive part of a changelist on a million rows (see
+``EstimatedCountPaginator``): the default view shows the catalog's row estimate
+(``Dialect.estimated_row_counts``: InnoDB's ``table_rows``, PostgreSQL's
+``reltuples``), a filtered view of a big table shows its pages up to the next
+one without counting, and a small table is counted exactly.
+``show_full_result_count`` is off and facets are never computed.
 """
 
 from __future__ import annotations
@@ -40,30 +38,70 @@ def estimated_rows(model, using: str) -> int | None:
 
 
 class EstimatedCountPaginator(Paginator):
-    """A paginator whose ``count`` is an estimate or a capped count, never a full ``COUNT(*)``.
+    """A paginator that never runs ``COUNT(*)`` over a big table.
 
-    ``estimated`` says the count is approximate; ``capped`` that it stopped at ``COUNT_CAP``.
+    - small table (catalog estimate at most ``COUNT_CAP``, or no estimate): an
+      exact count, capped at ``COUNT_CAP`` (``capped``);
+    - big table, default view: the catalog's estimate (``estimated``);
+    - big table, filtered or searched: no count at all. The requested page's ids
+      are read with one row more than a page (``open_ended``: there is a next
+      page), so the list shows the pages up to the next one.
+
+    Deep pages and peeked pages are a deferred join: the ids of the page first
+    (``ORDER BY ... LIMIT/OFFSET`` over the id only), then the rows by id.
     """
 
-    def __init__(self, object_list, per_page, *args, use_estimate=False, **kwargs):
-        super().__init__(object_list, per_page, *args, **kwargs)
-        self.use_estimate = use_estimate
-        self.estimated = False
-        self.capped = False
+    DEFERRED_JOIN_FROM = 1000
+
+    def __init__(self, object_list, per_page, orphans=0, allow_empty_first_page=True, *, filtered=True, page=1):
+        super().__init__(object_list, per_page, orphans, allow_empty_first_page)
+        self.filtered = filtered
+        self.page_number = page
+        self.estimated = self.capped = self.open_ended = False
+        self._ids = None
 
     @cached_property
     def count(self):
         queryset = self.object_list
-        if self.use_estimate:
-            estimate = estimated_rows(queryset.model, queryset.db)
-            if estimate is not None and estimate > COUNT_CAP:
+        estimate = estimated_rows(queryset.model, queryset.db)
+        if estimate is not None and estimate > COUNT_CAP:
+            if not self.filtered:
                 self.estimated = True
                 return estimate
+            offset = (self.page_number - 1) * self.per_page
+            self._ids = self._page_ids(offset, offset + self.per_page + 1)
+            self.open_ended = len(self._ids) > self.per_page
+            return offset + len(self._ids)
         counted = queryset.order_by()[: COUNT_CAP + 1].count()
         if counted > COUNT_CAP:
             self.capped = True
             return COUNT_CAP
         return counted
+
+    @property
+    def count_label(self) -> str:
+        if self.estimated:
+            return f"about {self.count}"
+        if self.open_ended:
+            return f"more than {self.count - 1}"
+        if self.capped:
+            return f"more than {self.count}"
+        return str(self.count)
+
+    def _page_ids(self, bottom, top):
+        return list(self.object_list.values_list("pk", flat=True)[bottom:top])
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        if self._ids is not None and number == self.page_number:
+            ids = self._ids[: self.per_page]
+        elif bottom >= self.DEFERRED_JOIN_FROM:
+            ids = self._page_ids(bottom, bottom + self.per_page)
+        else:
+            return super().page(number)
+        # The list's ordering is kept: the same ORDER BY over the page's ids.
+        return self._get_page(self.object_list.filter(pk__in=ids), number, self)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -92,7 +130,11 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         filtered = any(key not in NOT_FILTERS for key in request.GET)
-        return self.paginator(queryset, per_page, orphans, allow_empty_first_page, use_estimate=not filtered)
+        try:
+            page = max(int(request.GET.get("p", 1)), 1)
+        except ValueError:
+            page = 1
+        return self.paginator(queryset, per_page, orphans, allow_empty_first_page, filtered=filtered, page=page)
 
     def changelist_view(self, request, extra_context=None):
         if request.method == "POST":

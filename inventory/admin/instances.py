@@ -175,6 +175,8 @@ class InstanceAdmin(ReadOnlyAdmin):
         filters.ProjectFilter,
     )
     list_select_related = ("flavor",)
+    # Rendering, not SQL, is the cost of a page: ~1 ms per row of 15 columns. CSV export has them all.
+    list_per_page = 50
     search_fields = ("uuid", "display_name", "hostname")  # shows the box; the search itself is custom
     search_help_text = SEARCH_HELP
     ordering = ("-id",)
