@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from inventory.admin.instances import InstanceAdmin
 from inventory.models import FixedIp, Instance
 from tests.inventory.inventory_support import seed
 
@@ -19,8 +20,9 @@ UUID_CELLS = "#result_list th.field-uuid a"
 
 
 def test_filter_search_and_open_an_instance(
-    db_factory, nova_db_alias, live_server, page, staff_user, login, screenshot
+    db_factory, nova_db_alias, live_server, page, staff_user, login, screenshot, monkeypatch
 ):
+    monkeypatch.setattr(InstanceAdmin, "list_per_page", 100)  # the whole demo cloud on one page
     nova_db_alias(db_factory("sqlite", "dump"), alias="nova")
     seed(60)
     host = Instance.objects.live().values_list("host", flat=True).order_by("host").first()

@@ -8,11 +8,18 @@ import pytest
 from django.db import connections
 
 from inventory import states
+from inventory.admin.instances import InstanceAdmin
 from inventory.models import FixedIp, FloatingIp, Instance, InstanceFault, Network, User
 from tests.inventory.inventory_support import LIST_URL, listed_uuids, page, seed, seeded_database
 from tests.support.backends import BACKENDS
 
 INVENTORY_MODELS = ("instance", "network", "fixedip", "floatingip", "computenode", "service", "project", "user")
+
+
+@pytest.fixture(autouse=True)
+def one_page(monkeypatch):
+    """The seeded cloud's live instances fit on one list page."""
+    monkeypatch.setattr(InstanceAdmin, "list_per_page", 100)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -15,6 +15,12 @@ from tests.support.backends import BACKENDS
 EXPORT_URL = LIST_URL + "export.csv"
 
 
+@pytest.fixture(autouse=True)
+def one_page(monkeypatch):
+    """The seeded cloud's live instances fit on one list page."""
+    monkeypatch.setattr(InstanceAdmin, "list_per_page", 100)
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
 def seeded(request, _dump_templates, tmp_path_factory, django_db_blocker):
     """One dump clone per backend and module, seeded with 60 instances (the tests only read it)."""
