@@ -14,6 +14,7 @@ start of a name or hostname.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import re
 
@@ -29,6 +30,7 @@ from inventory.models import (
     InstanceAction,
     InstanceFault,
     InstanceMetadata,
+    Network,
     SecurityGroupInstance,
 )
 
@@ -39,6 +41,16 @@ UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]
 SEARCH_HELP = "Search by exact UUID, exact IP address (fixed or floating), or the beginning of a name or hostname."
 
 
+def containing_networks(address) -> list[int]:
+    """Ids of the networks whose CIDR holds ``address`` (the networks table is small)."""
+    found = []
+    for pk, cidr in Network.objects.exclude(cidr=None).values_list("id", "cidr"):
+        with contextlib.suppress(ValueError):
+            if address in ipaddress.ip_network(cidr, strict=False):
+                found.append(pk)
+    return found
+
+
 def search_instances(queryset, term: str):
     """Instances matching ``term`` as the search box promises (see SEARCH_HELP)."""
     term = term.strip()
@@ -47,11 +59,15 @@ def search_instances(queryset, term: str):
     if UUID_RE.match(term):
         return queryset.filter(uuid=term.lower())
     try:
-        ipaddress.ip_address(term)
+        address = ipaddress.ip_address(term)
     except ValueError:
         pass
     else:
-        ids = set(FixedIp.objects.filter(address=term, instance__isnull=False).values_list("instance_id", flat=True))
+        fixed = FixedIp.objects.filter(address=term, instance__isnull=False)
+        networks = containing_networks(address)
+        if networks:  # narrow to the address's network: fixed_ips.network_id is indexed where address is not
+            fixed = fixed.filter(network_id__in=networks)
+        ids = set(fixed.values_list("instance_id", flat=True))
         ids.update(
             FloatingIp.objects.filter(address=term, fixed_ip__instance__isnull=False).values_list(
                 "fixed_ip__instance_id", flat=True
