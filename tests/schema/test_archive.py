@@ -161,6 +161,21 @@ def test_shadow_tables_are_not_drift(seeded):
     assert {"shadow_instances", "shadow_fixed_ips"} <= {i.table for i in result.ignored}
 
 
+def test_an_id_handed_out_again_archives_again(seeded):
+    """SQLite reuses the highest rowid (MySQL < 8 resets its counter): the shadow table keys rows itself."""
+    db, alias = seeded
+    assert call("db_archive_deleted_rows", alias=alias)[0] == 1
+    (reused,) = db.fetchall("SELECT MAX(id) FROM shadow_instances")[0]
+    db.execute(
+        f"INSERT INTO instances (id, uuid, hostname, deleted, deleted_at) VALUES ({reused}, 'again', 'again', "
+        f"{'TRUE' if db.backend == 'postgresql' else 1}, '2026-01-10 08:00:00')"
+    )
+    assert call("db_archive_deleted_rows", alias=alias)[0] == 1
+    assert count(db, "shadow_instances", f"id = {reused}") == 2
+    assert count(db, "shadow_instances") == 6
+    assert db.fetchall("SELECT COUNT(DISTINCT shadow_id) FROM shadow_instances") == [(6,)]
+
+
 def test_max_rows_batches_until_nothing_is_left(seeded):
     db, alias = seeded
     runs = []
