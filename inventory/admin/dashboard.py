@@ -1,12 +1,14 @@
 """The inventory dashboard: instances by state, host and flavor; host capacity.
 
-One grouped query per chart over the live instances. On a million rows a
-GROUP BY is a full scan, so the figures are cached for ``CACHE_SECONDS`` and
-the page says when they were computed.
+One grouped query over the live instances feeds every instance chart (one
+scan of the table, not one per chart). On a million rows that scan still
+takes seconds on a small server, so the figures are cached for
+``CACHE_SECONDS`` and the page says when they were computed.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from django.contrib import admin
@@ -18,34 +20,38 @@ from inventory import states
 from inventory.charts import PALETTE, bar_chart, usage_chart
 from inventory.models import ComputeNode, Flavor, Instance
 
-CACHE_SECONDS = 60
+CACHE_SECONDS = 300
 TOP = 15
 
 
-def _grouped(field):
-    rows = Instance.objects.live().values(field).annotate(n=Count("id")).order_by("-n")
-    return [(row[field], row["n"]) for row in rows]
+def _tallies() -> dict[str, Counter]:
+    """Live instances counted by each dimension, from ONE grouped scan of the table."""
+    fields = ("vm_state", "task_state", "power_state", "host", "flavor")
+    tallies = {field: Counter() for field in fields}
+    for row in Instance.objects.live().values(*fields).annotate(n=Count("id")).order_by():
+        for field in fields:
+            tallies[field][row[field]] += row["n"]
+    return tallies
 
 
 def figures() -> dict:
-    by_power = [(states.power_state_name(code), n) for code, n in _grouped("power_state")]
+    tallies = _tallies()
     flavor_names = dict(Flavor.objects.values_list("id", "name"))
-    by_flavor = [(flavor_names.get(pk, f"#{pk}"), n) for pk, n in _grouped("flavor")]
     nodes = ComputeNode.objects.exclude(deleted=True).select_related("service").order_by("-vcpus_used")
     capacity = [
         (node.hypervisor_hostname or (node.service.host if node.service else node.pk), node) for node in nodes[:TOP]
     ]
     return {
         "computed_at": datetime.utcnow().replace(microsecond=0),
-        "by_vm_state": [(label or "(none)", n) for label, n in _grouped("vm_state")],
-        "by_task_state": [(label or "(none)", n) for label, n in _grouped("task_state")],
-        "by_power_state": by_power,
-        "by_host": [(label or "(no host)", n) for label, n in _grouped("host")[:TOP]],
-        "by_flavor": by_flavor,
+        "by_vm_state": [(label or "(none)", n) for label, n in tallies["vm_state"].most_common()],
+        "by_task_state": [(label or "(none)", n) for label, n in tallies["task_state"].most_common()],
+        "by_power_state": [(states.power_state_name(c), n) for c, n in tallies["power_state"].most_common()],
+        "by_host": [(label or "(no host)", n) for label, n in tallies["host"].most_common(TOP)],
+        "by_flavor": [(flavor_names.get(pk, f"#{pk}"), n) for pk, n in tallies["flavor"].most_common()],
         "vcpus": [(label, n.vcpus_used, n.vcpus) for label, n in capacity],
         "memory": [(label, n.memory_mb_used, n.memory_mb) for label, n in capacity],
         "disk": [(label, n.local_gb_used, n.local_gb) for label, n in capacity],
-        "live": sum(n for _, n in by_power),
+        "live": sum(tallies["vm_state"].values()),
     }
 
 
