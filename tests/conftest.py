@@ -172,6 +172,8 @@ def run_manage(tmp_path):
     def run(*args, db=None, env=None, timeout=120, input=None):
         full_env = dict(os.environ)
         full_env.pop("DJANGO_SETTINGS_MODULE", None)
+        # Browser tests allow async-unsafe calls in this process; a child process must not inherit that.
+        full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         full_env.update(
             {
                 "DATABASE_URL": f"sqlite:///{tmp_path / 'django.sqlite3'}",

@@ -218,11 +218,6 @@ def test_archive_through_node2_moves_rows_on_every_node(synced):
     assert manage("db_drift", db=db, node=3).returncode == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="schema/archive/shadow.py creates shadow tables without a primary key on purpose; "
-    "Galera replicates DELETEs (db_purge) on such tables with a full scan per row on every node",
-)
 def test_shadow_tables_have_primary_keys(synced):
     db, _ = synced
     db.query(1, "INSERT INTO instances (created_at, deleted_at, deleted, uuid) VALUES (NOW(), NOW(), 1, 'gone-2')")
