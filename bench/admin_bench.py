@@ -121,32 +121,17 @@ def existing_instances(model) -> int | None:
         return None
 
 
-#: Indexes Essex lacks that the list's IP column and IP search would use (later Nova releases added
-#: similar ones). Created only with --suggested-indexes, through the dialect's suggestion DDL.
-SUGGESTED_INDEXES = (
-    ("fixed_ips", ("instance_id",)),
-    ("fixed_ips", ("address",)),
-    ("floating_ips", ("fixed_ip_id",)),
-    ("floating_ips", ("address",)),
-)
-
-
 def add_suggested_indexes(connection) -> list[str]:
-    """Create the SUGGESTED_INDEXES the database does not have yet; returns their DDL."""
+    """Create the inventory's suggested indexes (schema.suggested_indexes) that are missing; returns their DDL."""
     from schema.dialects import dialect_for
+    from schema.plan import apply_statements
+    from schema.suggested_indexes import SUGGESTED_INDEXES, missing_indexes, statements_for
 
-    dialect = dialect_for(connection)
-    created = []
+    statements = statements_for(connection, missing_indexes(connection))
+    apply_statements(connection, statements, warn=print)
     with connection.cursor() as cursor:
-        for table, columns in SUGGESTED_INDEXES:
-            existing = connection.introspection.get_constraints(cursor, table).values()
-            if any(tuple(info["columns"]) == columns and info["index"] for info in existing):
-                continue
-            sql = dialect.suggested_index_sql(table, columns)
-            cursor.execute(sql)
-            created.append(sql)
-        dialect.analyze(cursor, sorted({table for table, _ in SUGGESTED_INDEXES}))
-    return created
+        dialect_for(connection).analyze(cursor, sorted({table for table, _ in SUGGESTED_INDEXES}))
+    return [s.sql for s in statements]
 
 
 def child(backend: str, instances: int, runs: int, reuse: bool, indexes: bool = False) -> None:
@@ -216,7 +201,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the databases (and reuse them next time)")
     parser.add_argument(
-        "--suggested-indexes", action="store_true", help="add SUGGESTED_INDEXES before measuring (kept with --keep)"
+        "--suggested-indexes",
+        action="store_true",
+        help="add schema.suggested_indexes before measuring (kept with --keep)",
     )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()

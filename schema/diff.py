@@ -11,6 +11,10 @@ from dataclasses import asdict, dataclass, field
 
 from .schema import Schema, Table
 
+#: Indexes an operator added from novaweb's suggestions (schema lint, ``db_add_indexes``):
+#: extra to Nova's schema on purpose, for the inventory's queries at scale. Ignored, never dropped.
+SUGGESTED_INDEX_PREFIX = "novaweb_ix_"
+
 #: Difference kinds that only add to a database: db_sync creates these.
 ADDITIVE_KINDS = frozenset({"missing_table", "missing_column", "missing_index", "missing_foreign_key"})
 
@@ -182,7 +186,11 @@ def _diff_table(want: Table, have: Table, dialect, result: SchemaDiff) -> None:
     for name, live_index in have.indexes.items():
         if name in want.indexes:
             continue
-        reason = dialect.ignored_extra_index(want, have, live_index)
+        reason = (
+            "an index added from novaweb's suggestions"
+            if name.startswith(SUGGESTED_INDEX_PREFIX)
+            else dialect.ignored_extra_index(want, have, live_index)
+        )
         if reason:
             result.ignored.append(Ignored(t, name, reason))
         else:

@@ -26,6 +26,7 @@ import re
 
 from django.db import models
 
+from ..diff import SUGGESTED_INDEX_PREFIX
 from ..schema import Check, Column, ForeignKey, Index, Table, UniqueConstraint
 from ..statements import Statement
 
@@ -223,6 +224,9 @@ class Dialect:
         """
         return {}
 
+    def suggested_index_name(self, table: str, columns: tuple) -> str:
+        return f"{SUGGESTED_INDEX_PREFIX}{table}_{'_'.join(columns)}"[:63]
+
     def suggested_index_sql(self, table: str, columns: tuple, lookup: str = "exact") -> str | None:
         """DDL for an index that would serve ``lookup`` on ``columns`` (a suggestion, never run).
 
@@ -230,7 +234,7 @@ class Dialect:
         """
         if lookup in ("icontains", "contains"):
             return None
-        name = self.quote(f"{table}_{'_'.join(columns)}_idx"[:63])
+        name = self.quote(self.suggested_index_name(table, columns))
         return f"CREATE INDEX {name} ON {self.quote(table)} ({', '.join(map(self.quote, columns))})"
 
     def alter_column_statements(self, quote, table: str, before: Column, after: Column) -> list[str]:

@@ -1,0 +1,43 @@
+"""Indexes Essex lacks that the inventory's pages need at a million instances.
+
+Essex never indexed ``fixed_ips.instance_id`` on PostgreSQL (MySQL kept one
+from a dropped foreign key), nor any IP address column: the instance list's
+IP column and the IP search then scan ``fixed_ips`` / ``floating_ips``.
+Later Nova releases added similar indexes. They are extra to Nova's schema,
+named ``novaweb_ix_*`` so that ``db_drift`` reports them as ignored (never
+drift, never dropped by ``db_contract``), and created online
+(``CONCURRENTLY`` / ``ALGORITHM=INPLACE, LOCK=NONE``) by ``db_add_indexes``.
+"""
+
+from __future__ import annotations
+
+from .dialects import dialect_for
+from .introspect import introspect
+from .schema import Index
+from .statements import Statement
+
+#: (table, columns): the list's IP column (by instance), the IP search (by address).
+SUGGESTED_INDEXES = (
+    ("fixed_ips", ("instance_id",)),
+    ("fixed_ips", ("address",)),
+    ("floating_ips", ("fixed_ip_id",)),
+    ("floating_ips", ("address",)),
+)
+
+
+def missing_indexes(connection) -> list[tuple[str, Index]]:
+    """The suggested indexes this database has no index for (any name serving the same columns counts)."""
+    dialect = dialect_for(connection)
+    live = introspect(connection, tables={table for table, _ in SUGGESTED_INDEXES})
+    missing = []
+    for table, columns in SUGGESTED_INDEXES:
+        if table in live and not live[table].index_covering(columns):
+            name = dialect.suggested_index_name(table, columns)
+            missing.append((table, Index(name, columns)))
+    return missing
+
+
+def statements_for(connection, missing) -> list[Statement]:
+    dialect = dialect_for(connection)
+    quote = connection.ops.quote_name
+    return [statement for table, index in missing for statement in dialect.create_index_online(quote, table, index)]
