@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from .batches import forget_marks
-from .registry import DataMigration, registered
+from .registry import DataMigration, forget_pending_counts, registered
 
 DEFAULT_BATCH = 50
 
@@ -97,10 +97,13 @@ def run_migrations(
     """One pass of ``max_count`` rows, or (``None``) passes of ``batch`` until a pass migrates nothing."""
     migrations = registered() if migrations is None else migrations
     forget_marks()  # every run starts from the first row of every table
+    forget_pending_counts(connection)
     run = Run({m.name: Tally() for m in migrations}, limited=max_count is not None)
     if max_count is not None:
         run_pass(connection, max_count, run, migrations, report)
+        forget_pending_counts(connection)
         return run
     while run_pass(connection, batch, run, migrations, report):
         pass
+    forget_pending_counts(connection)
     return run
