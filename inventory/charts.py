@@ -44,17 +44,7 @@ def bar_chart(title: str, rows, *, unit: str = "", color: str = PALETTE[0]):
         ),
     )
     width = LABEL_WIDTH + BAR_WIDTH + 90
-    return format_html(
-        '<svg class="chart" role="img" aria-label="{}" width="{}" height="{}" viewBox="0 0 {} {}" '
-        'xmlns="http://www.w3.org/2000/svg"><title>{}</title>{}</svg>',
-        title,
-        width,
-        height,
-        width,
-        height,
-        title,
-        bars or mark_safe(""),
-    )
+    return _svg(title, width, height, bars)
 
 
 def usage_chart(title: str, rows):
@@ -92,6 +82,10 @@ def usage_chart(title: str, rows):
         ),
     )
     width = LABEL_WIDTH + BAR_WIDTH + 60
+    return _svg(title, width, height, bars)
+
+
+def _svg(title: str, width: int, height: int, body) -> str:
     return format_html(
         '<svg class="chart" role="img" aria-label="{}" width="{}" height="{}" viewBox="0 0 {} {}" '
         'xmlns="http://www.w3.org/2000/svg"><title>{}</title>{}</svg>',
@@ -101,5 +95,5 @@ def usage_chart(title: str, rows):
         width,
         height,
         title,
-        bars or mark_safe(""),
+        body or mark_safe(""),
     )
