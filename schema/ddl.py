@@ -26,9 +26,7 @@ class DDLWriter:
         parts = [self.dialect.column_definition(q, c) for c in table.columns.values()]
         if table.primary_key:
             parts.append(f"PRIMARY KEY ({', '.join(map(q, table.primary_key))})")
-        for unique in table.uniques:
-            name = f"CONSTRAINT {q(unique.name)} " if unique.name and self.dialect.vendor == "postgresql" else ""
-            parts.append(f"{name}UNIQUE ({', '.join(map(q, unique.columns))})")
+        parts += [self.dialect.inline_unique_sql(q, unique) for unique in table.uniques]
         if self.dialect.inline_foreign_keys:
             for fk in table.foreign_keys:
                 parts.append(

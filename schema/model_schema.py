@@ -83,9 +83,8 @@ def _table(model, dialect) -> Table:
     for index in meta.indexes:
         columns = tuple(meta.get_field(name).column for name in index.fields)
         table.indexes[index.name] = Index(index.name, columns)
-    if dialect.vendor == "mysql":
-        for name, columns in facts.mysql_indexes:
-            table.indexes[name] = Index(name, tuple(columns))
+    for name, columns in dialect.model_only_indexes(facts):
+        table.indexes[name] = Index(name, tuple(columns))
 
     for field in _ordered_fields(model):
         if not (field.is_relation and field.db_constraint):
@@ -122,7 +121,7 @@ def _fk_name(dialect, table, columns):
 def _column(field, dialect, facts, primary_key) -> Column:
     autoincrement = dialect.model_autoincrement(field, primary_key)
     if isinstance(field, models.AutoField):
-        ddl_type = dialect.AUTOINCREMENT_TYPE if dialect.vendor != "mysql" else dialect.MODEL_TYPES["IntegerField"]
+        ddl_type = dialect.AUTOINCREMENT_TYPE
     else:
         ddl_type = dialect.model_ddl_type(facts.column_types.get(field.column, field))
     return Column(

@@ -10,10 +10,10 @@ Conventions the schema engine (``schema.model_schema``) reads:
 - A named ``UniqueConstraint`` in ``Meta.constraints`` is a unique *index* of
   that name (Nova's ``CREATE UNIQUE INDEX uuid ON instances``); a named
   ``Index`` in ``Meta.indexes`` is a plain index of that name.
-- A ``ForeignKey`` with ``db_constraint=True`` is a foreign-key constraint in
-  the database; ``db_constraint=False`` is a relation Nova uses without one
-  (still navigable in Django). Foreign keys never ask Django for an index
-  (``db_index=False``): Nova's indexes are declared explicitly.
+- Every relation is declared with :func:`relation`: ``constraint=True`` is a
+  foreign-key constraint in the database, ``constraint=False`` a relation Nova
+  uses without one (still navigable in Django). Relations never ask Django for
+  an index: Nova's indexes are declared explicitly.
 - ``schema_facts`` (a :class:`SchemaFacts`) on a model carries the rest.
 """
 

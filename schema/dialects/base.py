@@ -69,6 +69,14 @@ class Dialect:
     def unique_constraint_name(self, table: str, columns: tuple) -> str | None:
         return None
 
+    def model_only_indexes(self, facts) -> tuple:
+        """``(name, columns)`` indexes of Nova's schema that exist only on this backend."""
+        return ()
+
+    def inline_unique_sql(self, quote, unique: UniqueConstraint) -> str:
+        """A unique constraint inside CREATE TABLE (named only where the backend keeps the name)."""
+        return f"UNIQUE ({', '.join(map(quote, unique.columns))})"
+
     def adjust_model_table(self, table: Table) -> None:
         """Reshape the models' table into what this backend can express (in place)."""
 

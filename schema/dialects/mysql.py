@@ -24,6 +24,7 @@ class MySQLDialect(Dialect):
         "TextField": "text",
         "CharField": "varchar(%(max_length)s)",
     }
+    AUTOINCREMENT_TYPE = "int(11)"
     TYPE_ALIASES = {"integer": "int", "boolean": "bool", "bool": "bool", "double precision": "double"}
 
     def normalize_type(self, raw: str) -> str:
@@ -147,6 +148,10 @@ class MySQLDialect(Dialect):
 
     def unique_constraint_name(self, table, columns):
         return columns[0]
+
+    def model_only_indexes(self, facts):
+        # Left behind by foreign keys that older migrations dropped (MySQL keeps the index).
+        return facts.mysql_indexes
 
     def adjust_model_table(self, table: Table) -> None:
         # MySQL has no unique constraint apart from a unique index: ``UNIQUE (host)``

@@ -54,6 +54,10 @@ class PostgreSQLDialect(Dialect):
             cursor.execute("SET LOCAL session_replication_role = replica")
         yield
 
+    def inline_unique_sql(self, quote, unique):
+        name = f"CONSTRAINT {quote(unique.name)} " if unique.name else ""
+        return name + super().inline_unique_sql(quote, unique)
+
     def unique_constraint_name(self, table, columns):
         return f"{table}_{columns[0]}_key"
 
