@@ -10,7 +10,6 @@ backend (autoincrement, inline foreign keys, DROP syntax) is the dialect's.
 from __future__ import annotations
 
 from .dialects import dialect_for
-from .diff import Difference
 from .schema import Index, Table
 
 
@@ -43,11 +42,6 @@ class DDLWriter:
         unique = "UNIQUE " if index.unique else ""
         return f"CREATE {unique}INDEX {q(index.name)} ON {q(table)} ({', '.join(map(q, index.columns))})"
 
-    def table_foreign_keys(self, table: Table) -> list[str]:
-        if self.dialect.inline_foreign_keys:
-            return []
-        return [self.dialect.add_foreign_key_sql(self.quote, table.name, fk) for fk in table.foreign_keys]
-
     def rebuild_table(self, want: Table, have: Table) -> list[str]:
         """SQLite's way to change a table: a new one, the rows copied, a rename."""
         q = self.quote
@@ -68,29 +62,6 @@ class DDLWriter:
         statements.append(f"ALTER TABLE {q(temp.name)} RENAME TO {q(want.name)}")
         statements += [self.create_index(want.name, index) for index in want.indexes.values()]
         return statements
-
-    # ---- differences --------------------------------------------------------------
-    def additive_statements(self, differences: list[Difference], expected, live) -> list[str]:
-        """DDL that creates what is missing: tables, then columns and indexes, then foreign keys."""
-        q = self.quote
-        creates, alters, foreign_keys, rebuilds = [], [], [], {}
-        for d in differences:
-            if d.kind == "missing_table":
-                creates += self.create_table(d.want)
-                foreign_keys += self.table_foreign_keys(d.want)
-            elif d.kind == "missing_column":
-                alters.append(f"ALTER TABLE {q(d.table)} ADD COLUMN {self.dialect.column_definition(q, d.want)}")
-            elif d.kind == "missing_index":
-                alters.append(self.create_index(d.table, d.want))
-            elif d.kind == "missing_foreign_key":
-                if self.dialect.inline_foreign_keys:
-                    rebuilds[d.table] = True
-                else:
-                    foreign_keys.append(self.dialect.add_foreign_key_sql(q, d.table, d.want))
-        statements = creates + alters
-        for table in rebuilds:
-            statements += self.rebuild_table(expected[table], live[table])
-        return statements + foreign_keys
 
 
 def run_statements(connection, statements: list[str], *, collect: bool = False) -> list[str]:

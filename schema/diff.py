@@ -15,9 +15,6 @@ from .schema import Schema, Table
 #: extra to Nova's schema on purpose, for the inventory's queries at scale. Ignored, never dropped.
 SUGGESTED_INDEX_PREFIX = "novaweb_ix_"
 
-#: Difference kinds that only add to a database: db_sync creates these.
-ADDITIVE_KINDS = frozenset({"missing_table", "missing_column", "missing_index", "missing_foreign_key"})
-
 
 @dataclass(frozen=True)
 class Difference:
@@ -29,10 +26,6 @@ class Difference:
     #: the model-side and live-side objects, for DDL (not part of equality)
     want: object = field(default=None, compare=False, repr=False)
     have: object = field(default=None, compare=False, repr=False)
-
-    @property
-    def additive(self) -> bool:
-        return self.kind in ADDITIVE_KINDS
 
     def as_dict(self) -> dict:
         data = asdict(self)
@@ -59,12 +52,6 @@ class SchemaDiff:
     @property
     def in_sync(self) -> bool:
         return not self.differences
-
-    def additive(self) -> list[Difference]:
-        return [d for d in self.differences if d.additive]
-
-    def non_additive(self) -> list[Difference]:
-        return [d for d in self.differences if not d.additive]
 
 
 def diff(expected: Schema, live: Schema, dialect, *, own_tables=()) -> SchemaDiff:

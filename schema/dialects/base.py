@@ -207,9 +207,6 @@ class Dialect:
     def drop_unique_sql(self, quote, table: str, unique: UniqueConstraint) -> str:
         return f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(unique.name)}"
 
-    def alter_column_sql(self, quote, table: str, column: Column, *, type_changed: bool, null_changed: bool) -> list:
-        raise NotImplementedError
-
     def drop_column_sql(self, quote, table: str, column: str) -> str:
         return f"ALTER TABLE {quote(table)} DROP COLUMN {quote(column)}"
 

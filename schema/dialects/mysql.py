@@ -160,10 +160,6 @@ class MySQLDialect(Dialect):
             table.indexes[unique.name] = Index(unique.name, unique.columns, unique=True)
         table.uniques = []
 
-    def alter_column_sql(self, quote, table, column, *, type_changed, null_changed):
-        return [f"ALTER TABLE {quote(table)} MODIFY {self.column_definition(quote, column)}"]
-
-    # Case-insensitive collations: iexact / istartswith are index range scans.
     PLAIN_INDEX_LOOKUPS = frozenset({"exact", "iexact", "istartswith"})
     IDENTIFIER_QUOTE = "`"
 

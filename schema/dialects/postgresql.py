@@ -155,18 +155,6 @@ class PostgreSQLDialect(Dialect):
             return f"{quote(column.name)} serial NOT NULL"
         return super().column_definition(quote, column)
 
-    def alter_column_sql(self, quote, table, column, *, type_changed, null_changed):
-        statements = []
-        if type_changed:
-            statements.append(
-                f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(column.name)} TYPE {column.ddl_type} "
-                f"USING {quote(column.name)}::{column.ddl_type}"
-            )
-        if null_changed:
-            action = "DROP NOT NULL" if column.nullable else "SET NOT NULL"
-            statements.append(f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(column.name)} {action}")
-        return statements
-
     def estimated_row_counts(self, cursor):
         # reltuples is -1 until the table is first vacuumed or analyzed (PostgreSQL 14+).
         cursor.execute(

@@ -1,30 +1,18 @@
 """Drift status for the docs: the same comparison as ``db_drift``, each difference with its phase.
 
-The phase (expand / migrate / contract) comes from :mod:`schema.phases` when
-that module exists; without it additive differences (``schema.diff.ADDITIVE_KINDS``,
-what ``db_sync`` creates) are *expand* and every other one *contract*.
+The phase (expand / migrate / contract) comes from :mod:`schema.phases`, the
+same classification ``db_sync`` / ``db_expand`` / ``db_contract`` plan with.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass, field
 
-from ..diff import ADDITIVE_KINDS, Difference
+from .. import phases
+from ..diff import Difference
 from ..models import MODELS_VERSION
 from ..schema import Schema
 from .document import Snapshot
-
-
-def _phases_module():
-    try:
-        return importlib.import_module("schema.phases")
-    except ImportError:
-        return None
-
-
-def fallback_phase(difference: Difference) -> str:
-    return "expand" if difference.kind in ADDITIVE_KINDS else "contract"
 
 
 def phases_of(differences: list[Difference], expected: Schema, live: Schema) -> list[str]:
@@ -33,16 +21,12 @@ def phases_of(differences: list[Difference], expected: Schema, live: Schema) -> 
     Each difference's operations are classified, then ordered together, so a
     dependency that moves an operation to a later phase shows here too.
     """
-    phases = _phases_module()
-    if phases is None or not hasattr(phases, "operations") or not hasattr(phases, "order"):
-        return [fallback_phase(d) for d in differences]
     per_difference = [phases.operations([d], expected, live) for d in differences]
     phases.order([op for ops in per_difference for op in ops])  # may move an op to a later phase
-    rank = getattr(phases, "PHASE_RANK", {})
     labels = []
-    for ops, d in zip(per_difference, differences, strict=True):
-        found = sorted({op.phase for op in ops}, key=lambda p: rank.get(p, 0))
-        labels.append(" → ".join(found) if found else fallback_phase(d))
+    for ops in per_difference:
+        found = sorted({op.phase for op in ops}, key=phases.PHASE_RANK.__getitem__)
+        labels.append(" → ".join(found) if found else "reported only")  # no operation changes it
     return labels
 
 
