@@ -2,11 +2,11 @@
 
 Every backup is a plain table in the same database, named
 ``novaweb_backup_<what>_<UTC timestamp>`` (shortened with a hash to fit the
-backend's identifier limit), made with ``CREATE TABLE ... AS SELECT`` so it
-holds the rows exactly as they were. ``schema.engine.own_tables`` reports
+backend's identifier limit): a keyed copy (:mod:`schema.copies`) holding the
+rows exactly as they were, with its own ``novaweb_backup_id`` primary key
+(Galera's rule). ``schema.engine.own_tables`` reports
 these tables as novaweb's own, never as drift. To restore, insert the rows
-back: ``INSERT INTO t SELECT * FROM novaweb_backup_...`` (the columns match
-the table as it was when the backup was taken).
+back, naming the columns: ``INSERT INTO t (a, b) SELECT a, b FROM novaweb_backup_...``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,10 @@ from __future__ import annotations
 import datetime
 import hashlib
 
+from .copies import keyed_copy
+
 PREFIX = "novaweb_backup_"
+BACKUP_KEY = "novaweb_backup_id"
 #: PostgreSQL cuts identifiers at 63 characters, MySQL refuses more than 64.
 MAX_NAME = 63
 
@@ -37,17 +40,25 @@ def copy_to_backup(
     Returns ``(backup table name, rows copied)``. Runs on the caller's
     connection and transaction.
     """
+    from .ddl import DDLWriter
+    from .introspect import introspect
+
     quote = connection.ops.quote_name
-    name = backup_table_name(what or table, now)
-    selected = ", ".join(map(quote, columns)) if columns else "*"
+    writer = DDLWriter(connection)
+    source = introspect(connection, tables=[table])[table]
+    backup = keyed_copy(source, backup_table_name(what or table, now), BACKUP_KEY, writer.dialect, columns)
+    copied = ", ".join(quote(c) for c in backup.columns if c != BACKUP_KEY)
     condition = f" WHERE {where}" if where else ""
     with connection.cursor() as cursor:
+        for sql in writer.create_table(backup):
+            cursor.execute(sql)
         cursor.execute(
-            f"CREATE TABLE {quote(name)} AS SELECT {selected} FROM {quote(table)}{condition}", params or None
+            f"INSERT INTO {quote(backup.name)} ({copied}) SELECT {copied} FROM {quote(table)}{condition}",
+            params or None,
         )
-        cursor.execute(f"SELECT COUNT(*) FROM {quote(name)}")
+        cursor.execute(f"SELECT COUNT(*) FROM {quote(backup.name)}")
         (count,) = cursor.fetchone()
-    return name, count
+    return backup.name, count
 
 
 def list_backups(connection) -> list[str]:

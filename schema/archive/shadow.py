@@ -1,13 +1,10 @@
 """The ``shadow_<table>`` tables archived rows move to.
 
-A shadow table has the columns of its live table, with the same SQL types
-as the live database reports them (so ``INSERT INTO shadow_t (...) SELECT
-... FROM t`` keeps every value), every one nullable, without defaults,
-auto-increment, indexes or foreign keys, plus a key of its own:
-``shadow_id``, an auto-increment primary key. Every table needs a primary
-key on Galera (row-based replication finds a row by it; without one each
-replicated DELETE of ``db_purge`` scans the table on every node), and the
-live table's own id cannot be it: a live id can be handed out again after
+A shadow table is a keyed copy (:mod:`schema.copies`) of its live table,
+keyed by ``shadow_id``. Every table needs a primary key on Galera
+(row-based replication finds a row by it; without one each replicated
+DELETE of ``db_purge`` scans the table on every node), and the live
+table's own id cannot be it: a live id can be handed out again after
 its row was archived (SQLite reuses the highest rowid, MySQL before 8.0
 resets its counter on restart), and the same id must archive twice. To
 restore rows, name the live table's columns:
@@ -20,10 +17,9 @@ as drift.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+from ..copies import keyed_copy
 from ..ddl import DDLWriter, run_statements
-from ..schema import Column, Schema, Table
+from ..schema import Schema, Table
 
 SHADOW_PREFIX = "shadow_"
 #: The shadow table's own primary key.
@@ -36,11 +32,7 @@ def shadow_name(table: str) -> str:
 
 def shadow_table(table: Table, dialect) -> Table:
     """The shadow of a live table: its own key, then the table's columns, loosened."""
-    key_type = dialect.MODEL_TYPES["IntegerField"]
-    columns = {SHADOW_KEY: Column(SHADOW_KEY, "int", nullable=False, autoincrement=True, ddl_type=key_type)}
-    for name, column in table.columns.items():
-        columns[name] = replace(column, nullable=True, default=None, autoincrement=False)
-    return Table(shadow_name(table.name), columns, primary_key=(SHADOW_KEY,))
+    return keyed_copy(table, shadow_name(table.name), SHADOW_KEY, dialect)
 
 
 def ensure_shadow_table(connection, table: Table, live: Schema) -> Table:
