@@ -74,6 +74,18 @@ class NovaCommand(BaseCommand):
             ) from None
         return connection
 
+    def require_nova_schema(self, connection, tables=("instances", "migrate_version")):
+        """Exit 2 (bad input: not a Nova database) unless ``tables`` exist; never exit 1, which automation loops on."""
+        from schema.introspect import live_table_names
+
+        missing = [t for t in tables if t not in live_table_names(connection)]
+        if missing:
+            raise CommandExit(
+                EXIT_USAGE,
+                f"database '{connection.alias}' ({describe_database(connection.alias)}) has no Nova schema "
+                f"(no {missing[0]} table): point --database / NOVA_DATABASE_URL at a Nova database, or run db_sync",
+            )
+
     def emit_json(self, data) -> None:
         self.stdout.write(json.dumps(data, indent=2, sort_keys=False, default=str))
 

@@ -59,3 +59,21 @@ def test_django_migrate_never_creates_tables_in_the_nova_database(run_manage, db
     result = run_manage("migrate", "--noinput", db=nova)
     assert result.returncode == 0, result.stderr
     assert nova.fetchall("SELECT name FROM sqlite_master WHERE type = 'table'") == []
+
+
+@pytest.mark.parametrize(
+    "command", ["db_null_instance_uuid_scan", "db_add_indexes", "db_online_data_migrations", "db_archive_deleted_rows"]
+)
+def test_housekeeping_on_a_database_without_nova_schema_exits_2_not_1(command, run_manage):
+    # exit 1 means "work done, run me again" to automation: an empty database must not loop it
+    result = run_manage(command)
+    assert result.returncode == 2
+    assert "has no Nova schema (no instances table)" in result.stderr
+    _one_line_no_traceback(result.stderr)
+
+
+def test_demo_user_before_migrate_says_what_to_do(run_manage):
+    result = run_manage("demo_user")
+    assert result.returncode == 1
+    assert "run `manage.py migrate` first" in result.stderr
+    _one_line_no_traceback(result.stderr)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 
 class Command(BaseCommand):
@@ -21,7 +22,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         password = secrets.token_urlsafe(12)
         users = get_user_model().objects
-        user = users.filter(username=options["username"]).first()
+        try:
+            user = users.filter(username=options["username"]).first()
+        except DatabaseError as exc:
+            raise CommandError(
+                f"Django's own tables are not there ({exc}): run `manage.py migrate` first", returncode=1
+            ) from None
         if user is None:
             user = users.create_superuser(options["username"], email="", password=password)
             verb = "created"

@@ -18,6 +18,7 @@ class Command(NovaCommand):
 
     def handle(self, *args, **options):
         connection = self.connect(options["database"])
+        self.require_nova_schema(connection)
         with SyncLock(connection, notify=self.stderr.write):
             missing = missing_indexes(connection)
             statements = statements_for(connection, missing)

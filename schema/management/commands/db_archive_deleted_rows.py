@@ -64,6 +64,7 @@ class Command(NovaCommand):
         if options["sleep"] < 0:
             raise CommandExit(EXIT_USAGE, "--sleep must not be negative")
         connection = self.connect(options["database"])
+        self.require_nova_schema(connection)
         progress = Progress(1, "Archiving")
         archiver = Archiver(connection, before=before, on_progress=progress.advance)
         if progress.enabled:

@@ -28,6 +28,7 @@ class Command(NovaCommand):
 
     def handle(self, *args, **options):
         connection = self.connect(options["database"])
+        self.require_nova_schema(connection)
         found = scan(connection)
         cleanup = delete(connection, found) if options["delete"] and found.found else None
         if options["format"] == "json":

@@ -47,6 +47,7 @@ class Command(NovaCommand):
     def handle(self, *args, **options):
         max_count = parse_max_count(options["max_count"])
         connection = self.connect(options["database"])
+        self.require_nova_schema(connection)
         text = options["format"] == "text"
         if max_count is None and text:
             self.stdout.write(f"Running batches of {DEFAULT_BATCH} until complete")
