@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "novaweb.database_errors.NovaDatabaseErrorMiddleware",
 ]
 
 if DEBUG and env.bool("DEBUG_TOOLBAR", default=True):

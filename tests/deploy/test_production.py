@@ -97,6 +97,19 @@ def test_healthz_503_on_an_unreachable_database(client, backend, nova_db_alias):
     assert "database 'nova' is unreachable" in response.json()["reason"]
 
 
+def test_admin_pages_say_what_to_do_when_the_nova_database_cannot_answer(admin_client, backend, make_db, nova_db_alias):
+    nova_db_alias(TestDatabase(backend, "unreachable", UNREACHABLE[backend]), alias="nova")
+    unreachable = admin_client.get("/admin/inventory/instance/")
+    assert unreachable.status_code == 503
+    page = unreachable.content.decode()
+    assert "The Nova database could not answer" in page and "Traceback" not in page
+
+    nova_db_alias(make_db("empty"), alias="nova")
+    no_schema = admin_client.get("/admin/inventory/instance/")
+    assert no_schema.status_code == 503
+    assert "manage.py db_sync" in no_schema.content.decode()
+
+
 # --- gunicorn -------------------------------------------------------------------------
 
 
