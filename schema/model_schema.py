@@ -14,18 +14,17 @@ from django.apps import apps
 from django.db import models
 
 from inventory.models.base import NovaModel
+from novaweb.router import NOVA_APPS
 
 from .dialects import DIALECTS
 from .schema import Column, ForeignKey, Index, Schema, Table, UniqueConstraint
-
-NOVA_APPS = ("inventory", "schema")
 
 
 def nova_models() -> list[type[models.Model]]:
     """Every concrete model of a Nova table, in table-name order."""
     found = [
         model
-        for app_label in NOVA_APPS
+        for app_label in sorted(NOVA_APPS)
         for model in apps.get_app_config(app_label).get_models()
         if issubclass(model, NovaModel)
     ]

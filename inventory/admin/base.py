@@ -104,19 +104,10 @@ class EstimatedCountPaginator(Paginator):
         return self._get_page(self.object_list.filter(pk__in=ids), number, self)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Viewable by staff; no add, change or delete; POSTs get 403."""
-
-    paginator = EstimatedCountPaginator
-    show_full_result_count = False
-    show_facets = admin.ShowFacets.NEVER
-    list_per_page = 100
-    actions = None
+class ReadOnlyPermissions:
+    """Staff may look; nobody adds, changes or deletes (Nova's services own these rows)."""
 
     def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
-
-    def has_module_permission(self, request):
         return request.user.is_active and request.user.is_staff
 
     def has_add_permission(self, request, obj=None):
@@ -127,6 +118,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+    """Viewable by staff; no add, change or delete; POSTs get 403."""
+
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
+    list_per_page = 100
+    actions = None
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         filtered = any(key not in NOT_FILTERS for key in request.GET)

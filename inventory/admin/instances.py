@@ -35,7 +35,7 @@ from inventory.models import (
 )
 
 from . import filters
-from .base import ReadOnlyAdmin
+from .base import ReadOnlyAdmin, ReadOnlyPermissions
 
 UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 SEARCH_HELP = "Search by exact UUID, exact IP address (fixed or floating), or the beginning of a name or hostname."
@@ -88,23 +88,11 @@ def live_ips():
     return Prefetch("fixed_ips", queryset=fixed.prefetch_related(Prefetch("floating_ips", queryset=floating)))
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(ReadOnlyPermissions, admin.TabularInline):
     extra = 0
     max_num = 0
     can_delete = False
     show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
 
 
 class FixedIpInline(ReadOnlyInline):

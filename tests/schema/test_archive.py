@@ -1,14 +1,13 @@
 """db_archive_deleted_rows and db_purge on real databases: what moves, what stays, exit codes."""
 
 import datetime
-import io
 import re
 
 import pytest
-from django.core.management import call_command
 
 from inventory import models as m
 from tests.support.backends import quote
+from tests.support.commands import call as run_command
 
 OLD = datetime.datetime(2026, 1, 10, 8, 0)
 RECENT = datetime.datetime(2026, 3, 1, 8, 0)
@@ -28,13 +27,8 @@ CHILD_TABLES = (
 
 def call(*args, alias):
     """Run a command in-process: ``(exit code, stdout, stderr)``."""
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command(*args, database=alias, stdout=out, stderr=err)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code
-    return code, out.getvalue(), err.getvalue()
+    result = run_command(*args, database=alias)
+    return result.code, result.out, result.err
 
 
 def count(db, table, where=""):
