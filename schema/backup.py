@@ -43,8 +43,8 @@ def copy_to_backup(
     from .ddl import DDLWriter
     from .introspect import introspect
 
-    quote = connection.ops.quote_name
     writer = DDLWriter(connection)
+    quote = writer.dialect.quote_for_params if params else writer.dialect.quote
     source = introspect(connection, tables=[table])[table]
     backup = keyed_copy(source, backup_table_name(what or table, now), BACKUP_KEY, writer.dialect, columns)
     copied = ", ".join(quote(c) for c in backup.columns if c != BACKUP_KEY)

@@ -1,9 +1,11 @@
 """Turn differences into DDL for one backend, and run it.
 
 Statements are executed (or, for ``--dry-run``, collected) through Django's
-schema editor, ``connection.schema_editor(collect_sql=...)``: quoting is
-Django's, SQLite's foreign-key checks are suspended the way Django does it,
-and a dry run follows exactly the path a real run takes. What differs per
+schema editor, ``connection.schema_editor(collect_sql=...)``, without
+parameters; names are quoted by the dialect (``Dialect.quote``, which escapes
+quotes inside a name where Django's ``quote_name`` does not). SQLite's
+foreign-key checks are suspended the way Django does it, and a dry run
+follows exactly the path a real run takes. What differs per
 backend (autoincrement, inline foreign keys, DROP syntax) is the dialect's.
 """
 
@@ -17,7 +19,7 @@ class DDLWriter:
     def __init__(self, connection):
         self.connection = connection
         self.dialect = dialect_for(connection)
-        self.quote = connection.ops.quote_name
+        self.quote = self.dialect.quote
 
     # ---- whole objects ----------------------------------------------------------
     def create_table(self, table: Table) -> list[str]:

@@ -69,7 +69,7 @@ class _Counter:
         self.connection = connection
         self.live = live
         self.dialect = dialect_for(connection)
-        self.quote = connection.ops.quote_name
+        self.quote = self.dialect.quote
 
     def count(self, table: str, where: str = "") -> int:
         condition = f" WHERE {where}" if where else ""

@@ -31,6 +31,27 @@ from ..schema import Check, Column, ForeignKey, Index, Table, UniqueConstraint
 from ..statements import Statement
 
 
+def quote_identifier(name: str, quote_char: str = '"') -> str:
+    """``name`` quoted as an identifier, every embedded quote character doubled.
+
+    Django's ``connection.ops.quote_name`` neither doubles an embedded quote
+    nor quotes a name that already starts and ends with one (``x"; DROP TABLE
+    instances; --`` or ``"a"`` would escape it), so novaweb never uses it for a
+    name it did not write itself. The result is for SQL executed without
+    parameters; :meth:`Dialect.quote_for_params` is for SQL with them.
+    """
+    if "\x00" in name:
+        raise ValueError(f"an identifier cannot contain a NUL character: {name!r}")
+    return quote_char + name.replace(quote_char, quote_char * 2) + quote_char
+
+
+def quote_literal(text: str) -> str:
+    """``text`` as a standard SQL string literal (quotes doubled), for a name a catalog function reads."""
+    if "\x00" in text:
+        raise ValueError(f"a string literal cannot contain a NUL character: {text!r}")
+    return "'" + text.replace("'", "''") + "'"
+
+
 class Dialect:
     vendor = "base"
     #: Django internal type -> the SQL type Nova's migrations created.
@@ -45,6 +66,22 @@ class Dialect:
     rebuilds_tables = False
     #: normalized type aliases: raw (lowercased, lengths stripped where irrelevant) -> canonical
     TYPE_ALIASES: dict[str, str] = {}
+
+    # ---- what types hold (read by schema.type_rules; no connection needed) ----
+    #: the range a normalized ``bool`` column stores
+    BOOL_RANGE = (0, 1)
+    #: float types (normalized) and their mantissa bits
+    FLOAT_BITS = {"float": 53, "double": 53, "real": 24}
+    #: text types (normalized) that hold at most so many bytes
+    TEXT_BYTES: dict[str, int] = {}
+    #: SQL templates for checking live values against a type, ``{}`` the value
+    SQL_TO_NUMBER = "CAST({} AS NUMERIC)"
+    SQL_TO_TEXT = "CAST({} AS TEXT)"
+    SQL_OCTET_LENGTH = "OCTET_LENGTH({})"
+    SQL_FLOAT32: str | None = None
+    SQL_REGEX = "{} REGEXP {}"
+    #: the regular expression anchor for the very end of a string (no newline before it)
+    REGEX_END = r"\Z"
 
     def __init__(self, connection):
         self.connection = connection
@@ -148,7 +185,7 @@ class Dialect:
 
         Here: one ``executemany``; MySQLdb rewrites it into multi-row INSERTs.
         """
-        quote = self.connection.ops.quote_name
+        quote = self.quote_for_params
         names = ", ".join(map(quote, columns))
         marks = ", ".join(["%s"] * len(columns))
         cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks})", rows)
@@ -160,7 +197,7 @@ class Dialect:
 
     def analyze(self, cursor, tables) -> None:
         """Refresh the planner's statistics (and so the catalog's row estimates) after a bulk load."""
-        quote = self.connection.ops.quote_name
+        quote = self.quote
         for table in tables:
             cursor.execute(f"ANALYZE {quote(table)}")
 
@@ -215,12 +252,16 @@ class Dialect:
     PLAIN_INDEX_LOOKUPS = frozenset({"exact"})
     #: Tables the backend keeps for itself (statistics...): never part of a schema.
     INTERNAL_TABLE_PREFIXES: tuple[str, ...] = ()
-    #: How the backend quotes an identifier (for DDL shown as a suggestion).
+    #: How the backend quotes an identifier.
     IDENTIFIER_QUOTE = '"'
 
     def quote(self, name: str) -> str:
-        q = self.IDENTIFIER_QUOTE
-        return q + name.replace(q, q + q) + q
+        """``name`` as an SQL identifier: the one quoting function of novaweb (see :func:`quote_identifier`)."""
+        return quote_identifier(name, self.IDENTIFIER_QUOTE)
+
+    def quote_for_params(self, name: str) -> str:
+        """:meth:`quote` for SQL executed *with* parameters: ``%`` doubled for the format paramstyle."""
+        return self.quote(name).replace("%", "%%")
 
     def estimated_row_counts(self, cursor) -> dict[str, int | None]:
         """``{table: estimated rows}`` from the catalog's statistics (never ``COUNT(*)``).
@@ -269,6 +310,10 @@ class Dialect:
     # ---- data checks ---------------------------------------------------------------------
     def char_length_sql(self, expression: str) -> str:
         return f"CHAR_LENGTH({expression})"
+
+    def regex_sql(self, expression: str, pattern: str) -> str:
+        """SQL true when ``expression`` matches ``pattern`` whole (``pattern`` starts with ``^``)."""
+        return self.SQL_REGEX.format(expression, quote_literal(pattern + self.REGEX_END))
 
     # ---- the sync lock (see schema.locking) ----------------------------------------------
     def try_sync_lock(self) -> bool:

@@ -26,6 +26,13 @@ class MySQLDialect(Dialect):
     }
     AUTOINCREMENT_TYPE = "int(11)"
     TYPE_ALIASES = {"integer": "int", "boolean": "bool", "bool": "bool", "double precision": "double"}
+    BOOL_RANGE = (-128, 127)  # tinyint(1)
+    FLOAT_BITS = {"float": 24, "double": 53, "real": 53}
+    TEXT_BYTES = {"tinytext": 255, "text": 65535, "mediumtext": 16777215, "longtext": 4294967295}
+    SQL_TO_NUMBER = "CAST({} AS DECIMAL(65,0))"
+    SQL_TO_TEXT = "CAST({} AS CHAR)"
+    SQL_FLOAT32 = "CAST({} AS FLOAT)"
+    REGEX_END = r"\\z"  # in a MySQL string literal: PCRE's \z (\Z would also match before a final newline)
 
     def normalize_type(self, raw: str) -> str:
         text = " ".join(raw.strip().lower().split())
@@ -50,7 +57,7 @@ class MySQLDialect(Dialect):
             cursor.execute("SET SESSION foreign_key_checks = 1, unique_checks = 1")
 
     def analyze(self, cursor, tables) -> None:
-        quote = self.connection.ops.quote_name
+        quote = self.quote
         cursor.execute(f"ANALYZE TABLE {', '.join(map(quote, tables))}")
         cursor.fetchall()
 

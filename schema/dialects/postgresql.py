@@ -7,10 +7,35 @@ import re
 
 from ..schema import Check, Column, ForeignKey, Index, Table, UniqueConstraint
 from ..statements import Statement
-from .base import Dialect
+from .base import Dialect, quote_literal
 
 #: pg_advisory_lock key of the sync lock (advisory locks are per database): "novaweb" in ASCII.
 SYNC_LOCK_KEY = 0x6E6F766177656200
+
+
+#: ``nextval('<regclass text>'::regclass)``: the literal's quotes are doubled inside it.
+_NEXTVAL = re.compile(r"nextval\('((?:[^']|'')+)'::regclass\)")
+#: One part of a qualified name: ``"quoted"""`` (quotes doubled) or unquoted.
+_NAME_PART = re.compile(r'"((?:[^"]|"")*)"|([^".]+)')
+
+
+def serial_sequence(default: str | None) -> str | None:
+    """The sequence a column default draws from (``nextval('s'::regclass)``), its schema left out."""
+    match = _NEXTVAL.fullmatch(default or "")
+    if match is None:
+        return None
+    text, parts, pos = match.group(1).replace("''", "'"), [], 0
+    while pos < len(text):
+        part = _NAME_PART.match(text, pos)
+        if part is None:
+            return None
+        parts.append(part.group(1).replace('""', '"') if part.group(1) is not None else part.group(2))
+        pos = part.end()
+        if pos < len(text):
+            if text[pos] != ".":
+                return None
+            pos += 1
+    return parts[-1] if parts else None
 
 
 class PostgreSQLDialect(Dialect):
@@ -36,11 +61,14 @@ class PostgreSQLDialect(Dialect):
         "timestamp without time zone": "datetime",
         "timestamp": "datetime",
         "timestamp with time zone": "datetime with time zone",
+        "float4": "real",
     }
+    SQL_FLOAT32 = "CAST(CAST({} AS REAL) AS DOUBLE PRECISION)"
+    SQL_REGEX = "{} ~ {}"
 
     def bulk_insert(self, cursor, table, columns, rows):
         # COPY: several times faster than multi-row INSERTs for a bulk load.
-        quote = self.connection.ops.quote_name
+        quote = self.quote
         with cursor.cursor.copy(f"COPY {quote(table)} ({', '.join(map(quote, columns))}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
@@ -82,9 +110,9 @@ class PostgreSQLDialect(Dialect):
             table = tables.get(table_name)
             if table is None:
                 continue
-            sequence = re.match(r"nextval\('(?:[\w.]+\.)?\"?([\w]+)\"?'::regclass\)", default or "")
+            sequence = serial_sequence(default)
             if sequence:
-                table.sequences[name] = sequence.group(1)
+                table.sequences[name] = sequence
             table.add_column(
                 Column(
                     name=name,
@@ -198,10 +226,11 @@ class PostgreSQLDialect(Dialect):
         if not column.autoincrement:
             return [f"{alter} DROP DEFAULT"]
         seq = self.sequence_name(table, column.name)
+        regclass = quote_literal(quote(seq))  # nextval() parses its text as a (quoted) name
         return [
             f"CREATE SEQUENCE IF NOT EXISTS {quote(seq)} OWNED BY {quote(table)}.{quote(column.name)}",
-            f"{alter} SET DEFAULT nextval('{seq}')",
-            f"SELECT setval('{seq}', COALESCE(MAX({quote(column.name)}), 0) + 1, false) FROM {quote(table)}",
+            f"{alter} SET DEFAULT nextval({regclass})",
+            f"SELECT setval({regclass}, COALESCE(MAX({quote(column.name)}), 0) + 1, false) FROM {quote(table)}",
         ]
 
     def create_index_online(self, quote, table, index):
@@ -217,12 +246,15 @@ class PostgreSQLDialect(Dialect):
     @staticmethod
     def _drop_invalid_index_sql(quote, name):
         """Drop a leftover INVALID index of that name (from a killed concurrent build), and nothing else."""
-        literal = name.replace("'", "''")
-        return (
-            "DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid "
-            f"WHERE i.relname = '{literal}' AND i.relnamespace = current_schema()::regnamespace "
-            f"AND NOT ix.indisvalid) THEN DROP INDEX {quote(name)}; END IF; END$$"
+        body = (
+            "BEGIN IF EXISTS (SELECT 1 FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid "
+            f"WHERE i.relname = {quote_literal(name)} AND i.relnamespace = current_schema()::regnamespace "
+            f"AND NOT ix.indisvalid) THEN DROP INDEX {quote(name)}; END IF; END"
         )
+        tag = "$novaweb$"
+        while tag in body:  # a dollar-quote tag the name cannot close
+            tag = tag[:-1] + "_$"
+        return f"DO {tag}{body}{tag}"
 
     def try_sync_lock(self):
         # pg_try_advisory_lock, polled: a session blocked in pg_advisory_lock holds a

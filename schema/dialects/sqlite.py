@@ -29,13 +29,15 @@ class SQLiteDialect(Dialect):
     inline_foreign_keys = True
     rebuilds_tables = True
     TYPE_ALIASES = {"integer": "int", "boolean": "bool", "bool": "bool", "real": "float", "float": "float"}
+    SQL_TO_NUMBER = "CAST({} AS REAL)"
+    SQL_OCTET_LENGTH = "LENGTH(CAST({} AS BLOB))"  # REGEXP: Django registers it on every connection
 
     def model_autoincrement(self, field, table_primary_key):
         # A lone INTEGER PRIMARY KEY is SQLite's rowid: it auto-increments, AutoField or not.
         return field.primary_key and len(table_primary_key) == 1 and self.model_ddl_type(field) == "INTEGER"
 
     def live_columns(self, cursor, table):
-        cursor.execute(f"PRAGMA table_info({self.connection.ops.quote_name(table)})")
+        cursor.execute(f"PRAGMA table_info({self.quote(table)})")
         rows = cursor.fetchall()
         pk_columns = [row for row in rows if row[5]]
         columns = []
@@ -89,7 +91,7 @@ class SQLiteDialect(Dialect):
         return clauses
 
     def _pragma(self, cursor, pragma, name):
-        cursor.execute(f"PRAGMA {pragma}({self.connection.ops.quote_name(name)})")
+        cursor.execute(f"PRAGMA {pragma}({self.quote(name)})")
         return cursor.fetchall()
 
     def live_foreign_keys(self, cursor, table):

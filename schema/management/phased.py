@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from schema import sync_state
 from schema.destructive import assess, back_up
+from schema.dialects import dialect_for
 from schema.engine import compare
 from schema.locking import LockTimeout, SyncLock
 from schema.management.base import EXIT_FLOW, EXIT_USAGE, CommandExit, NovaCommand
@@ -223,7 +224,7 @@ class PhasedCommand(NovaCommand):
     @staticmethod
     def flavors_missing(connection) -> bool:
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(FLAVOR_TABLE)}")
+            cursor.execute(f"SELECT COUNT(*) FROM {dialect_for(connection).quote(FLAVOR_TABLE)}")
             return cursor.fetchone()[0] == 0
 
     def finish(self, connection, survey, steps, backups, seeded) -> None:
