@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from django.core.management import call_command  # noqa: E402
+from django.core.management import CommandError, call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 from schema_bench import create, drop, register  # noqa: E402  (sets Django up)
 
@@ -158,9 +158,9 @@ def bench_backend(backend, args):
                 stdout=StringIO(),
                 stderr=StringIO(),
             )
-        except SystemExit as exc:
-            if exc.code != 1:
-                raise RuntimeError(f"db_archive_deleted_rows exited {exc.code}") from None
+        except CommandError as exc:
+            if exc.returncode != 1:
+                raise RuntimeError(f"db_archive_deleted_rows exited {exc.returncode}: {exc}") from None
         elapsed = time.perf_counter() - start
         archived = sum(scalar(connection, f"SELECT COUNT(*) FROM {q('shadow_' + t)}") for t in tables)
         left = {t: scalar(connection, f"SELECT COUNT(*) FROM {q(t)}") for t in tables}

@@ -28,7 +28,7 @@ django.setup()
 
 import MySQLdb  # noqa: E402
 import psycopg  # noqa: E402
-from django.core.management import call_command  # noqa: E402
+from django.core.management import CommandError, call_command  # noqa: E402
 from django.db import connections  # noqa: E402
 
 SERVERS = {
@@ -75,9 +75,9 @@ def timed(*args, **options):
     start = time.perf_counter()
     try:
         call_command(*args, stdout=StringIO(), stderr=StringIO(), **options)
-    except SystemExit as exc:
-        if exc.code:
-            raise RuntimeError(f"{args} exited {exc.code}") from None
+    except CommandError as exc:
+        if exc.returncode:
+            raise RuntimeError(f"{args} exited {exc.returncode}: {exc}") from None
     return time.perf_counter() - start
 
 

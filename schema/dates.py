@@ -35,7 +35,10 @@ def parse_date(text: str) -> datetime.datetime:
     except ValueError:
         parsed = _parse_formats(value)
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(datetime.UTC).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(datetime.UTC).replace(tzinfo=None)
+        except OverflowError:  # 9999-12-31T23:59:59-01:00 is past the last datetime in UTC
+            raise InvalidDate(f"'{value}' is out of range in UTC (years 1 to 9999)") from None
     return parsed
 
 

@@ -83,7 +83,7 @@ def test_seed_demo_refuses_a_database_with_instances_or_without_schema(make_db, 
 
     empty = nova_db_alias(make_db("empty"))
     result = call("seed_demo", database=empty)
-    assert result.code == 1 and "db_sync" in result.err and "Traceback" not in result.err
+    assert result.code == 2 and "db_sync" in result.err and "Traceback" not in result.err
     connections[empty].close()
 
     bad = call("seed_demo", "--instances", 0, database=alias)

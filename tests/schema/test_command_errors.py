@@ -1,8 +1,13 @@
 """Bad input: one clear line, the documented exit code, never a traceback."""
 
+from pathlib import Path
+
 import pytest
 
+from tests.support.backends import MYSQL_HOST, MYSQL_PORT, MYSQL_USER, PG_HOST, PG_PORT, PG_USER, TestDatabase
 from tests.support.commands import call
+
+SECRET = "s3cret-Pw"
 
 
 def _one_line_no_traceback(stderr):
@@ -18,12 +23,59 @@ def test_malformed_nova_database_url_exits_2(command, run_manage):
     _one_line_no_traceback(result.stderr)
 
 
-@pytest.mark.parametrize("url", ["mysql://root@127.0.0.1:1/nova", "postgres://postgres@127.0.0.1:1/nova"])
-def test_unreachable_server_exits_1(url, run_manage):
-    result = run_manage("db_drift", env={"NOVA_DATABASE_URL": url})
-    assert result.returncode == 1
-    assert "cannot connect to the 'nova' database" in result.stderr
+#: A server that cannot be reached, each way it happens (PostgreSQL's test server trusts every
+#: password, so a role that does not exist stands for wrong credentials there).
+UNREACHABLE = {
+    "mysql-closed-port": f"mysql://{MYSQL_USER}@{MYSQL_HOST}:1/nova",
+    "mysql-wrong-password": f"mysql://{MYSQL_USER}:{SECRET}@{MYSQL_HOST}:{MYSQL_PORT}/mysql",
+    "mysql-missing-database": f"mysql://{MYSQL_USER}@{MYSQL_HOST}:{MYSQL_PORT}/novatest_no_such_database",
+    "postgresql-closed-port": f"postgres://{PG_USER}@{PG_HOST}:1/nova",
+    "postgresql-wrong-user": f"postgres://novatest_no_such_role:{SECRET}@{PG_HOST}:{PG_PORT}/postgres",
+    "postgresql-missing-database": f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/novatest_no_such_database",
+    "sqlite-missing-directory": "sqlite:////nonexistent/novatest/nova.sqlite3",
+    "sqlite-parent-is-a-file": f"sqlite:///{Path(__file__).resolve()}/nova.sqlite3",
+}
+#: Every command that opens the Nova database, with the arguments that get it that far.
+DATABASE_COMMANDS = {
+    "db_version": [],
+    "db_drift": [],
+    "db_sync": [],
+    "db_expand": [],
+    "db_migrate": [],
+    "db_contract": [],
+    "db_sync --dry-run": ["--dry-run"],
+    "db_archive_deleted_rows": [],
+    "db_purge": ["--all"],
+    "db_online_data_migrations": ["--max-count", "10"],
+    "db_null_instance_uuid_scan": [],
+    "db_add_indexes": [],
+    "db_schema_doc": ["--format", "json"],
+    "seed_demo": ["--instances", "1"],
+}
+
+
+@pytest.mark.parametrize("case", UNREACHABLE)
+@pytest.mark.parametrize("command", DATABASE_COMMANDS)
+def test_unreachable_database_exits_255_naming_alias_and_host(command, case, nova_db_alias):
+    # exit 1 would make automation loop forever on a server that is down
+    url = UNREACHABLE[case]
+    alias = nova_db_alias(TestDatabase(case.split("-")[0], "unreachable", url))
+    result = call(command.split()[0], *DATABASE_COMMANDS[command], database=alias)
+    assert result.code == 255, result
+    _one_line_no_traceback(result.err)
+    assert f"cannot connect to the '{alias}' database" in result.err
+    assert SECRET not in result.err + result.out
+    where = url.rsplit("/", 1)[0].split("///")[-1] if case.startswith("sqlite") else url.split("@")[1].split("/")[0]
+    assert where in result.err and "check " in result.err
+
+
+@pytest.mark.parametrize("case", ["mysql-wrong-password", "postgresql-closed-port", "sqlite-missing-directory"])
+def test_unreachable_database_as_a_process(case, run_manage):
+    result = run_manage("db_archive_deleted_rows", "--max_rows", "5", env={"NOVA_DATABASE_URL": UNREACHABLE[case]})
+    assert (result.returncode, result.stdout) == (255, "")
     _one_line_no_traceback(result.stderr)
+    assert "cannot connect to the 'nova' database" in result.stderr and "NOVA_DATABASE_URL" in result.stderr
+    assert SECRET not in result.stderr
 
 
 def test_unknown_database_alias_exits_2(run_manage):

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from io import StringIO
 
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
+
+from schema.management.base import failure_line
 
 
 @dataclass
@@ -16,10 +18,14 @@ class Result:
 
 
 def call(name: str, *args, **options) -> Result:
+    """``call_command``, with a ``CommandError`` turned into its exit code and its line on stderr."""
     out, err = StringIO(), StringIO()
     try:
         call_command(name, *args, stdout=out, stderr=err, **options)
         code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 1
+    except CommandError as exc:
+        code = exc.returncode
+        line = failure_line(exc)
+        if line:
+            err.write(line + "\n")
     return Result(code, out.getvalue(), err.getvalue())

@@ -2,20 +2,20 @@
 
 Deterministic: the same ``--instances`` and ``--seed`` give the same rows.
 Refuses (exit 1) when the database already has instances: it adds a cloud to
-an empty Nova schema (run ``db_sync`` first), never to a real one.
+an empty Nova schema, never to a real one; exit 2 without Nova's schema (run
+``db_sync`` first).
 """
 
 from __future__ import annotations
 
 import time
 
-from django.db import DatabaseError
+from django.core.management.base import CommandError
 
 from inventory.demo_cloud import DemoCloud
 from inventory.models import Instance
-from schema.management.base import EXIT_FLOW, EXIT_USAGE, CommandExit, NovaCommand
+from schema.management.base import EXIT_FLOW, EXIT_USAGE, NovaCommand
 from schema.progress import Progress
-from schema.versioning import NotUnderVersionControl, current_version
 
 
 class Command(NovaCommand):
@@ -30,17 +30,14 @@ class Command(NovaCommand):
         alias = options["database"]
         count = options["instances"]
         if count < 1:
-            raise CommandExit(EXIT_USAGE, "--instances must be at least 1")
+            raise CommandError("--instances must be at least 1", returncode=EXIT_USAGE)
         connection = self.connect(alias)
-        try:
-            current_version(connection)
-            existing = Instance.objects.using(alias).exists()
-        except (NotUnderVersionControl, DatabaseError):
-            raise CommandExit(
-                EXIT_FLOW, f"the '{alias}' database has no Nova schema: run `manage.py db_sync` first"
-            ) from None
+        self.require_nova_schema(connection)
+        existing = Instance.objects.using(alias).exists()
         if existing:
-            raise CommandExit(EXIT_FLOW, f"the '{alias}' database already has instances: seed_demo fills an empty one")
+            raise CommandError(
+                f"the '{alias}' database already has instances: seed_demo fills an empty one", returncode=EXIT_FLOW
+            )
         started = time.monotonic()
         with Progress(count, "instances", stream=self.stderr._out) as bar:
             counts = DemoCloud(connection, instances=count, seed=options["seed"], progress=bar).build()

@@ -7,9 +7,12 @@ Exit codes (nova-manage's): 0 nothing was archived, 1 rows were archived
 
 import time
 
+from django.core.management.base import CommandError
+
 from schema.archive import Archiver, purge_shadow_tables
+from schema.archive.shadow import ShadowMismatch
 from schema.dates import InvalidDate, parse_date
-from schema.management.base import EXIT_FLOW, EXIT_USAGE, CommandExit, NovaCommand
+from schema.management.base import EXIT_FLOW, EXIT_USAGE, NovaCommand
 from schema.progress import Progress
 from schema.reporting import format_rows
 
@@ -62,11 +65,14 @@ class Command(NovaCommand):
         max_rows = self._max_rows(options["max_rows"])
         before = self._before(options["before"])
         if options["sleep"] < 0:
-            raise CommandExit(EXIT_USAGE, "--sleep must not be negative")
+            raise CommandError("--sleep must not be negative", returncode=EXIT_USAGE)
         connection = self.connect(options["database"])
         self.require_nova_schema(connection)
         progress = Progress(1, "Archiving")
-        archiver = Archiver(connection, before=before, on_progress=progress.advance)
+        try:
+            archiver = Archiver(connection, before=before, on_progress=progress.advance)
+        except ShadowMismatch as exc:
+            raise CommandError(str(exc), returncode=EXIT_USAGE) from None
         if progress.enabled:
             candidates = archiver.count_candidates()
             progress.total = max(candidates if options["until_complete"] else min(candidates, max_rows), 1)
@@ -80,18 +86,20 @@ class Command(NovaCommand):
             purged = purge_shadow_tables(connection, before)
         self._report(archiver, purged, options)
         if archiver.archived:
-            raise CommandExit(EXIT_FLOW)
+            raise CommandError(returncode=EXIT_FLOW)
 
     @staticmethod
     def _max_rows(text):
         try:
             value = int(str(text).strip())
         except ValueError:
-            raise CommandExit(EXIT_USAGE, f"Invalid value for --max_rows: '{text}' is not a number") from None
+            raise CommandError(
+                f"Invalid value for --max_rows: '{text}' is not a number", returncode=EXIT_USAGE
+            ) from None
         if value < 1:
-            raise CommandExit(EXIT_USAGE, "Must supply a positive value for max_rows")
+            raise CommandError("Must supply a positive value for max_rows", returncode=EXIT_USAGE)
         if value > MAX_INT:
-            raise CommandExit(EXIT_USAGE, f"max rows must be <= {MAX_INT}")
+            raise CommandError(f"max rows must be <= {MAX_INT}", returncode=EXIT_USAGE)
         return value
 
     @staticmethod
@@ -101,7 +109,7 @@ class Command(NovaCommand):
         try:
             return parse_date(text)
         except InvalidDate as exc:
-            raise CommandExit(EXIT_BAD_BEFORE, f"Invalid value for --before: {exc}") from None
+            raise CommandError(f"Invalid value for --before: {exc}", returncode=EXIT_BAD_BEFORE) from None
 
     def _report(self, archiver, purged, options):
         archived = {table: archiver.archived[table] for table in sorted(archiver.archived)}

@@ -1,7 +1,9 @@
 """Compare the running schema with the models and print every difference."""
 
+from django.core.management.base import CommandError
+
 from schema.engine import compare
-from schema.management.base import EXIT_FLOW, CommandExit, NovaCommand
+from schema.management.base import EXIT_FLOW, NovaCommand
 from schema.models import MODELS_VERSION
 from schema.reporting import format_rows
 from schema.versioning import version_or_none
@@ -38,7 +40,7 @@ class Command(NovaCommand):
         else:
             self._print_text(result, version, options["verbose"])
         if drifted:
-            raise CommandExit(EXIT_FLOW)
+            raise CommandError(returncode=EXIT_FLOW)
 
     def _print_text(self, result, version, verbose):
         if result.differences:

@@ -6,7 +6,9 @@ deleted, 1 rows found and not deleted. See :mod:`schema.null_instance_uuids`
 for what happens to rows that belong to an instance without a uuid.
 """
 
-from schema.management.base import EXIT_FLOW, CommandExit, NovaCommand
+from django.core.management.base import CommandError
+
+from schema.management.base import EXIT_FLOW, NovaCommand
 from schema.null_instance_uuids import DETACH, delete, scan
 
 
@@ -50,7 +52,7 @@ class Command(NovaCommand):
         else:
             self._print_scan(found)
         if found.found and not cleanup:
-            raise CommandExit(EXIT_FLOW)
+            raise CommandError(returncode=EXIT_FLOW)
 
     def _print_scan(self, found):
         if not found.found:

@@ -6,16 +6,22 @@ updates were completed (``--max-count``: run it again while it returns 1),
 2 some migrations failed (the others still ran), 127 invalid input.
 """
 
+from django.core.management.base import CommandError
+
 from schema.data_migrations import registered
 from schema.data_migrations.runner import DEFAULT_BATCH, run_migrations
-from schema.management.base import CommandExit, NovaCommand
+from schema.management.base import NovaCommand
 from schema.reporting import format_rows
 
 EXIT_INVALID_INPUT = 127
+EXIT_MIGRATION_FAILED = 2
+#: The largest LIMIT every backend takes (a signed 64-bit integer): no table has more rows,
+#: so a larger --max-count is no limit, as in Nova, which accepts any positive integer.
+ROW_LIMIT = 2**63 - 1
 
 
 def parse_max_count(value: str | None) -> int | None:
-    """``--max-count`` as nova-manage reads it: a positive integer, else exit 127."""
+    """``--max-count`` as nova-manage reads it: a positive integer (capped at :data:`ROW_LIMIT`), else exit 127."""
     if value is None:
         return None
     try:
@@ -23,8 +29,10 @@ def parse_max_count(value: str | None) -> int | None:
     except ValueError:
         count = 0
     if count < 1:
-        raise CommandExit(EXIT_INVALID_INPUT, f"Must supply a positive value for --max-count (got '{value}')")
-    return count
+        raise CommandError(
+            f"Must supply a positive value for --max-count (got '{value}')", returncode=EXIT_INVALID_INPUT
+        )
+    return min(count, ROW_LIMIT)
 
 
 class Command(NovaCommand):
@@ -34,6 +42,7 @@ class Command(NovaCommand):
         "2 some migrations failed, 127 invalid input."
     )
     json_output = True
+    usage_exit = EXIT_INVALID_INPUT
 
     def add_arguments(self, parser):
         # A string on purpose: argparse's type=int would exit 2, nova-manage's contract says 127.
@@ -74,8 +83,8 @@ class Command(NovaCommand):
                     "exit_code": run.exit_code,
                 }
             )
-        if run.exit_code == 2:
+        if run.exit_code == EXIT_MIGRATION_FAILED:
             failed = ", ".join(f"{name} ({errors[-1]})" for name, errors in sorted(run.failed.items()))
-            raise CommandExit(2, f"Some migrations failed unexpectedly: {failed}")
+            raise CommandError(f"Some migrations failed unexpectedly: {failed}", returncode=EXIT_MIGRATION_FAILED)
         if run.exit_code:
-            raise CommandExit(run.exit_code)
+            raise CommandError(returncode=run.exit_code)

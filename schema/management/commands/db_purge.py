@@ -2,13 +2,18 @@
 
 Exit codes (nova-manage's): 0 rows were deleted, 1 neither ``--before`` nor
 ``--all`` was given, 2 bad ``--before``, 3 nothing was purged, 255 an
-unexpected error.
+unexpected error (an unreachable database). A database without Nova's schema
+is bad input (2), not "nothing purged".
 """
+
+from django.core.management.base import CommandError
 
 from schema.archive import purge_shadow_tables
 from schema.dates import InvalidDate, parse_date
-from schema.management.base import EXIT_FLOW, EXIT_USAGE, CommandExit, NovaCommand
+from schema.management.base import EXIT_USAGE, NovaCommand
 
+#: nova-manage db purge: 1 required arguments missing, 3 nothing was purged
+EXIT_MISSING_ARGUMENTS = 1
 EXIT_NOTHING_PURGED = 3
 
 
@@ -29,16 +34,17 @@ class Command(NovaCommand):
 
     def handle(self, *args, **options):
         if options["before"] is None and not options["purge_all"]:
-            raise CommandExit(EXIT_FLOW, "Must supply either --before or --all")
+            raise CommandError("Must supply either --before or --all", returncode=EXIT_MISSING_ARGUMENTS)
         if options["before"] is not None and options["purge_all"]:
-            raise CommandExit(EXIT_FLOW, "Supply either --before or --all, not both")
+            raise CommandError("Supply either --before or --all, not both", returncode=EXIT_MISSING_ARGUMENTS)
         before = None
         if options["before"] is not None:
             try:
                 before = parse_date(options["before"])
             except InvalidDate as exc:
-                raise CommandExit(EXIT_USAGE, f"Invalid value for --before: {exc}") from None
+                raise CommandError(f"Invalid value for --before: {exc}", returncode=EXIT_USAGE) from None
         connection = self.connect(options["database"])
+        self.require_nova_schema(connection)
         results = purge_shadow_tables(connection, before)
         total = sum(r.rows for r in results)
         if options["format"] == "json":
@@ -50,4 +56,4 @@ class Command(NovaCommand):
             if not total:
                 self.stdout.write("No rows were purged.")
         if not total:
-            raise CommandExit(EXIT_NOTHING_PURGED)
+            raise CommandError(returncode=EXIT_NOTHING_PURGED)

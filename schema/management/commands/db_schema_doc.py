@@ -2,12 +2,14 @@
 
 from pathlib import Path
 
+from django.core.management.base import CommandError
+
 from schema.docs.document import document
 from schema.docs.drift import drift_status
 from schema.docs.erd import dot_source
 from schema.docs.lint import lint
 from schema.docs.render import to_html, to_json, to_markdown
-from schema.management.base import EXIT_USAGE, CommandExit, NovaCommand, describe_database
+from schema.management.base import EXIT_USAGE, NovaCommand, describe_database
 
 FORMATS = ("html", "markdown", "dot", "json")
 
@@ -26,12 +28,14 @@ class Command(NovaCommand):
     def handle(self, *args, **options):
         output = Path(options["output"]) if options["output"] else None
         if output is not None and not output.parent.is_dir():
-            raise CommandExit(EXIT_USAGE, f"cannot write {output}: no directory {output.parent}")
+            raise CommandError(f"cannot write {output}: no directory {output.parent}", returncode=EXIT_USAGE)
         connection = self.connect(options["database"])
         doc, snap = document(connection)
         table = options["table"]
         if table and table not in doc.tables:
-            raise CommandExit(EXIT_USAGE, f"unknown table '{table}' (see db_schema_doc --format json for the list)")
+            raise CommandError(
+                f"unknown table '{table}' (see db_schema_doc --format json for the list)", returncode=EXIT_USAGE
+            )
         fmt = options["format"]
         if fmt == "dot":
             text = dot_source(doc, table)
@@ -44,5 +48,5 @@ class Command(NovaCommand):
         try:
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
-            raise CommandExit(EXIT_USAGE, f"cannot write {output}: {exc.strerror or exc}") from None
+            raise CommandError(f"cannot write {output}: {exc.strerror or exc}", returncode=EXIT_USAGE) from None
         self.stderr.write(f"Wrote {fmt} docs of {len(doc.tables)} tables to {output}.")

@@ -9,7 +9,9 @@ backup. A database with Nova's tables but no version is put under version
 control at 82 when it matches the models; one above 82 is refused.
 """
 
-from schema.management.base import EXIT_USAGE, CommandExit
+from django.core.management.base import CommandError
+
+from schema.management.base import EXIT_USAGE
 from schema.management.phased import PhasedCommand
 from schema.models import MODELS_VERSION
 
@@ -36,8 +38,8 @@ class Command(PhasedCommand):
     def check_options(self, options):
         super().check_options(options)
         if options.get("version") is not None and options["version"] != MODELS_VERSION:
-            raise CommandExit(
-                EXIT_USAGE,
+            raise CommandError(
                 f"db_sync supports version {MODELS_VERSION} only (the models' version, Nova Essex), "
                 f"not {options['version']}",
+                returncode=EXIT_USAGE,
             )

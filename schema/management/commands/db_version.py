@@ -1,6 +1,8 @@
 """Print the Nova database's schema version, as ``nova-manage db version`` does."""
 
-from schema.management.base import EXIT_FLOW, CommandExit, NovaCommand
+from django.core.management.base import CommandError
+
+from schema.management.base import EXIT_FLOW, NovaCommand
 from schema.versioning import NotUnderVersionControl, current_version
 
 
@@ -12,5 +14,5 @@ class Command(NovaCommand):
         try:
             version = current_version(connection)
         except NotUnderVersionControl as exc:
-            raise CommandExit(EXIT_FLOW, f"{exc}; run db_sync to put it under version control") from None
+            raise CommandError(f"{exc}; run db_sync to put it under version control", returncode=EXIT_FLOW) from None
         self.stdout.write(str(version))
