@@ -27,7 +27,8 @@ from .management.base import describe_database
 
 
 def _table_url(table) -> str:
-    return reverse("schema-admin-table", args=[table.name])
+    # by html_id: a name may hold "/", "?", "#", "%", newlines... that no URL pattern takes as is
+    return reverse("schema-admin-table", args=[table.html_id])
 
 
 def schema_page(request):
@@ -45,10 +46,11 @@ def schema_page(request):
     return TemplateResponse(request, "schema/admin_page.html", {**admin.site.each_context(request), **ctx})
 
 
-def table_page(request, table: str):
+def table_page(request, table_id: str):
     doc, _snap = document(connections[read_alias()])
-    if table not in doc.tables:
-        raise Http404(f"no table {table} in the Nova database")
+    table = next((name for name, t in doc.tables.items() if t.html_id == table_id), None)
+    if table is None:
+        raise Http404("no such table in the Nova database")
     diagram = render_svg(dot_source(doc, table, url=_table_url))
     items = [item for group in table_items(doc, lint(doc)) for item in group["tables"] if item["doc"].name == table]
     ctx = {
@@ -63,5 +65,5 @@ def table_page(request, table: str):
 
 urlpatterns = [
     path("", admin.site.admin_view(schema_page), name="schema-admin"),
-    path("table/<str:table>/", admin.site.admin_view(table_page), name="schema-admin-table"),
+    path("table/<slug:table_id>/", admin.site.admin_view(table_page), name="schema-admin-table"),
 ]

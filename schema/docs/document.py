@@ -28,6 +28,7 @@ from ..dialects import dialect_for
 from ..engine import Comparison, compare
 from ..model_schema import model_schema, nova_models
 from ..models import REPOSITORY_ID, MigrateVersion
+from ..names import html_id
 from ..schema import Column, Index, Schema, Table, UniqueConstraint
 
 #: Areas, in display order: the module of ``inventory.models`` a model lives in.
@@ -102,7 +103,13 @@ class TableDoc:
 
     @property
     def anchor(self) -> str:
-        return f"table-{self.name}"
+        """The HTML id of the table's section (and its URL fragment): safe whatever the name holds."""
+        return f"table-{html_id(self.name)}"
+
+    @property
+    def html_id(self) -> str:
+        """The table's id in URLs (``/admin/schema/table/<id>/``) and in the diagram."""
+        return html_id(self.name)
 
     @property
     def area_title(self) -> str:

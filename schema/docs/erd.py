@@ -2,9 +2,12 @@
 
 One node per table (grouped in a cluster per area), one edge per relation:
 solid for a foreign-key constraint, dashed for a relation Nova uses without
-one. Each node links to the table's documentation. SVG comes from Graphviz's
-``dot`` (Debian package ``graphviz``), run as a subprocess with a timeout;
-when it is missing the caller gets the DOT source and how to install it.
+one. Each node links to the table's documentation. A table's node id, HTML id
+and link are its :func:`~schema.names.html_id` (Graphviz writes a URL into
+the SVG unescaped), and every name in a label or tooltip is a DOT string
+escaped by :func:`_q`. SVG comes from Graphviz's ``dot`` (Debian package
+``graphviz``), run as a subprocess with a timeout; when it is missing the
+caller gets the DOT source and how to install it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from ..names import html_id, printable
 from .document import Relation, SchemaDoc, TableDoc
 
 #: The Graphviz executable; tests point it elsewhere to see the "missing" path.
@@ -33,7 +37,22 @@ AREA_COLOURS = {
 
 
 def _q(text: str) -> str:
-    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A DOT quoted string that Graphviz shows as ``text``, on one line.
+
+    Backslashes doubled (Graphviz expands ``\\N``, ``\\G``... in labels, tooltips and URLs),
+    quotes escaped, ``&`` written as ``&amp;`` (Graphviz passes entities such as
+    ``&lt;`` through to the SVG, where they would display as markup characters).
+    """
+    return f'"{_dot_text(text)}"'
+
+
+def _dot_text(text) -> str:
+    return printable(text).replace("\\", "\\\\").replace('"', '\\"').replace("&", "&amp;")
+
+
+def node_id(name: str) -> str:
+    """The Graphviz node of a table: its :func:`~schema.names.html_id`, so no name reaches an id or a URL."""
+    return html_id(name)
 
 
 def _rows(table: TableDoc) -> str:
@@ -43,17 +62,17 @@ def _rows(table: TableDoc) -> str:
 
 
 def _node(table: TableDoc, url: Callable[[TableDoc], str], focus: bool = False) -> str:
-    label = table.name + (f"\\n{_rows(table)}" if _rows(table) else "")
+    label = f'"{_dot_text(table.name)}' + (f"\\n{_rows(table)}" if _rows(table) else "") + '"'
     attrs = {
-        "id": f"node-{table.name}",
+        "id": _q(f"node-{node_id(table.name)}"),
         "label": label,
-        "URL": url(table),
-        "tooltip": f"{table.name} ({table.area_title})",
-        "fillcolor": "#fde68a" if focus else AREA_COLOURS.get(table.area, "#ffffff"),
-        "penwidth": "2" if focus else "1",
+        "URL": _q(url(table)),
+        "tooltip": _q(f"{table.name} ({table.area_title})"),
+        "fillcolor": _q("#fde68a" if focus else AREA_COLOURS.get(table.area, "#ffffff")),
+        "penwidth": _q("2" if focus else "1"),
     }
-    rendered = ", ".join(f"{k}={_q(v)}" if k != "label" else f'{k}="{v}"' for k, v in attrs.items())
-    return f"  {_q(table.name)} [{rendered}];"
+    rendered = ", ".join(f"{k}={v}" for k, v in attrs.items())
+    return f"  {_q(node_id(table.name))} [{rendered}];"
 
 
 def _edge(n: int, r: Relation) -> str:
@@ -61,14 +80,15 @@ def _edge(n: int, r: Relation) -> str:
     style = "solid" if r.constrained else "dashed"
     tooltip = label + ("" if r.constrained else " (no constraint)")
     return (
-        f"  {_q(r.table)} -> {_q(r.ref_table)} [id={_q(f'edge-{n}')}, style={style}, tooltip={_q(tooltip)}"
+        f"  {_q(node_id(r.table))} -> {_q(node_id(r.ref_table))} "
+        f"[id={_q(f'edge-{n}')}, style={style}, tooltip={_q(tooltip)}"
         + ("" if r.constrained else ', color="#6b7280", arrowhead=empty')
         + "];"
     )
 
 
 def _anchor(table: TableDoc) -> str:
-    return f"#{table.anchor}"
+    return f"#{table.anchor}"  # safe: TableDoc.anchor is built from html_id
 
 
 def dot_source(doc: SchemaDoc, focus: str | None = None, *, url: Callable[[TableDoc], str] = _anchor) -> str:
@@ -76,7 +96,7 @@ def dot_source(doc: SchemaDoc, focus: str | None = None, *, url: Callable[[Table
     names = doc.neighbours(focus) if focus else set(doc.tables)
     relations = [r for r in doc.relations if focus in (r.table, r.ref_table)] if focus else list(doc.relations)
     lines = [
-        f"digraph {_q(f'nova_{focus}' if focus else 'nova_schema')} {{",
+        f"digraph {_q(f'nova_{node_id(focus)}' if focus else 'nova_schema')} {{",
         '  graph [rankdir=LR, fontname="Helvetica", fontsize=11, nodesep=0.25, ranksep=0.7, bgcolor="transparent"];',
         '  node [shape=box, style="rounded,filled", fontname="Helvetica", fontsize=10, height=0.3];',
         '  edge [fontname="Helvetica", fontsize=8, arrowsize=0.6];',

@@ -7,10 +7,13 @@ with no external assets.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 
 from django.template.loader import render_to_string
 
+from ..names import printable
 from .document import SchemaDoc, TableDoc
 from .drift import DriftStatus
 from .erd import Rendered, dot_source, render_many, render_svg
@@ -83,8 +86,34 @@ def to_json(doc: SchemaDoc, report: LintReport, drift: DriftStatus | None, *, da
     return json.dumps(data, indent=2, default=str)
 
 
+#: Markdown punctuation that could start emphasis, code, links, images or strike-through, or split a table cell.
+_MD_PUNCTUATION = re.compile(r"([\\`*\[\]!|~])")
+#: ``_`` that could open or close emphasis (CommonMark ignores one between two letters or digits).
+_MD_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+
+
 def _md(text) -> str:
-    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+    """``text`` (a name from the database, a message) as literal Markdown text, on one line.
+
+    Markup characters are entities (``<`` cannot open a tag, ``&`` an entity),
+    punctuation that Markdown reads is backslash-escaped, control characters
+    are visible escapes (:func:`~schema.names.printable`).
+    """
+    escaped = html.escape(printable(text), quote=False)
+    return _MD_UNDERSCORE.sub(r"\\_", _MD_PUNCTUATION.sub(r"\\\1", escaped))
+
+
+def _md_code(text) -> str:
+    """``text`` as a Markdown code span: fenced by more backticks than any run inside it."""
+    text = printable(text)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text.strip() else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def _md_fence(text: str) -> str:
+    """A code-block fence longer than any backtick run in ``text`` (at least three)."""
+    return "`" * max(3, max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
 
 
 def _md_table(headers, rows) -> list[str]:
@@ -99,7 +128,7 @@ def _md_relation(r, other: str) -> tuple:
 
 
 def _md_table_doc(t: TableDoc) -> list[str]:
-    out = [f'### <a id="{t.anchor}"></a>{t.name}', ""]
+    out = [f'### <a id="{t.anchor}"></a>{_md(t.name)}', ""]
     facts = [f"area: {t.area_title}", f"model: `{t.model_label}`" if t.model_label else "no model"]
     if t.admin_url:
         facts.append(f"admin: [{t.admin_url}]({t.admin_url})")
@@ -136,15 +165,17 @@ def _key_mark(t: TableDoc, column: str) -> str:
 
 
 def to_markdown(doc: SchemaDoc, report: LintReport, drift: DriftStatus | None, *, database="") -> str:
-    out = [f"# Nova database schema ({doc.vendor}{', ' + database if database else ''})", ""]
+    out = [f"# Nova database schema ({doc.vendor}{', ' + _md(database) if database else ''})", ""]
     if drift:
-        out += [f"**Drift:** {drift.summary}", ""]
+        out += [f"**Drift:** {_md(drift.summary)}", ""]
         if drift.differences:
             out += _md_table(
                 ("phase", "table", "difference", "object", "expected", "found"),
                 [(p, d.table, d.kind, d.object, d.expected or "-", d.found or "-") for p, d in drift.differences],
             )
-    out += [f"{len(doc.tables)} tables, {len(doc.relations)} relations.", "", "```dot", dot_source(doc), "```", ""]
+    dot = dot_source(doc)
+    fence = _md_fence(dot)
+    out += [f"{len(doc.tables)} tables, {len(doc.relations)} relations.", "", f"{fence}dot", dot, fence, ""]
     for _area, title, tables in doc.areas():
         out += [f"## {title}", ""]
         for t in tables:
@@ -152,12 +183,12 @@ def to_markdown(doc: SchemaDoc, report: LintReport, drift: DriftStatus | None, *
     out += ["## Lint", ""]
     for section in lint_sections(report):
         out += [f"### {section['title']} ({len(section['findings'])})", ""]
-        out += [f"- `{f.table}` {f.message}" for f in section["findings"]] + [""]
+        out += [f"- {_md_code(f.table)} {_md(f.message)}" for f in section["findings"]] + [""]
     out += ["### Admin lists: does an index serve each filter, search and sort?", ""]
     out += _md_table(
         ("admin", "feature", "entry", "table", "index", "suggestion"),
         [(a.admin, a.feature, a.entry, a.table, a.index or "**none**", a.suggestion or a.note) for a in report.admin],
     )
-    out += ["### Load order (FK-safe)", "", ", ".join(report.load_order), ""]
-    out += ["### Delete order", "", ", ".join(report.delete_order), ""]
+    out += ["### Load order (FK-safe)", "", ", ".join(map(_md, report.load_order)), ""]
+    out += ["### Delete order", "", ", ".join(map(_md, report.delete_order)), ""]
     return "\n".join(out)
