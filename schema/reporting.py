@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from .names import printable
+
 
 def format_rows(headers, rows) -> str:
-    rows = [tuple("" if v is None else str(v) for v in row) for row in rows]
+    # a name from the database may hold newlines or terminal escapes: one row stays one line
+    rows = [tuple(printable(v) for v in row) for row in rows]
     widths = [max(len(str(h)), *(len(r[i]) for r in rows)) if rows else len(str(h)) for i, h in enumerate(headers)]
 
     def line(values):
