@@ -12,10 +12,15 @@ Nova's own messages, so the admin forms (``inventory.forms.flavor``) say what
 - name: the API's ``name`` format ("An invalid 'name' value was provided. The
   name must be: printable characters. Can not start or end with whitespace.")
   and ``check_string_length`` ("name has more than 255 characters.");
-- flavorid: the API's pattern ``^(?! )[a-zA-Z0-9. _-]+(?<! )$``;
+- flavorid: the API's pattern ``^(?! )[a-zA-Z0-9. _-]+(?<! )$``, matched
+  against the whole value (Python's ``$`` also matches before a trailing
+  newline: ``"abc\n"`` would pass; every pattern here is ``fullmatch``-ed);
 - extra-spec keys: ``nova.compute.flavors.validate_extra_spec_keys``;
-- duplicates: ``FlavorExists`` / ``FlavorIdExists``, among live flavors only
-  (Nova's lookups read ``deleted = 0``; a soft-deleted flavor's name is free).
+- duplicates: ``FlavorExists`` among live flavors (Nova's lookups read
+  ``deleted = 0``; a soft-deleted flavor's name is free), ``FlavorIdExists``
+  among all flavors: Essex looks flavors up by flavorid with deleted rows
+  included, so a flavorid is never used twice. The checks read the primary
+  and are only race-free under :func:`inventory.flavor_locks.flavor_write_lock`.
 
 Soft delete is Nova's ``flavor_destroy``: the flavor row and its live extra
 specs get ``deleted`` and ``deleted_at`` (``updated_at`` untouched); removing
@@ -55,8 +60,9 @@ INTEGER_FIELDS = {
 SIZING_FIELDS = tuple(INTEGER_FIELDS)
 
 NAME_MAX_LENGTH = 255
-FLAVORID_RE = re.compile(r"^(?! )[a-zA-Z0-9. _-]+(?<! )$")
-EXTRA_SPEC_KEY_RE = re.compile(r"^[a-zA-Z0-9-_:. ]{1,255}$")
+#: Nova's patterns without the anchors: always used with ``fullmatch``.
+FLAVORID_RE = re.compile(r"(?! )[a-zA-Z0-9. _-]+(?<! )")
+EXTRA_SPEC_KEY_RE = re.compile(r"[a-zA-Z0-9-_:. ]{1,255}")
 EXTRA_SPEC_VALUE_MAX_LENGTH = 255
 
 NAME_FORMAT_MESSAGE = (
@@ -109,7 +115,7 @@ def validate_flavorid(value) -> str:
     value = str(value)
     if len(value) > NAME_MAX_LENGTH:
         raise _too_long("id", NAME_MAX_LENGTH)
-    if not FLAVORID_RE.match(value):
+    if not FLAVORID_RE.fullmatch(value):
         raise ValidationError(FLAVORID_FORMAT_MESSAGE, code="flavorid_format")
     return value
 
@@ -143,7 +149,7 @@ def validate_extra_spec_key(value) -> str:
     value = "" if value is None else str(value)
     if len(value) > NAME_MAX_LENGTH:
         raise _too_long("extra_specs key", NAME_MAX_LENGTH)
-    if not EXTRA_SPEC_KEY_RE.match(value):
+    if not EXTRA_SPEC_KEY_RE.fullmatch(value):
         raise ValidationError(EXTRA_SPEC_KEY_MESSAGE, code="extra_spec_key")
     return value
 
@@ -159,22 +165,31 @@ def validate_extra_spec_value(value) -> str:
 
 
 def name_taken(name: str, *, exclude_pk=None, using=None) -> bool:
-    rows = Flavor.objects.using(using).live().filter(name=name)
+    """A live flavor (other than ``exclude_pk``) has this name; read from the primary."""
+    rows = Flavor.objects.using(using or router.db_for_write(Flavor)).live().filter(name=name)
     return rows.exclude(pk=exclude_pk).exists() if exclude_pk is not None else rows.exists()
 
 
-def flavorid_taken(flavorid: str, *, exclude_pk=None, using=None, include_deleted=False) -> bool:
-    rows = Flavor.objects.using(using)
-    rows = rows.filter(flavorid=flavorid) if include_deleted else rows.live().filter(flavorid=flavorid)
-    return rows.exclude(pk=exclude_pk).exists() if exclude_pk is not None else rows.exists()
+def flavorid_holder(flavorid: str, *, exclude_pk=None, using=None) -> Flavor | None:
+    """A flavor, live or soft-deleted (other than ``exclude_pk``), that has this flavorid; live ones first."""
+    rows = Flavor.objects.using(using or router.db_for_write(Flavor)).filter(flavorid=flavorid)
+    if exclude_pk is not None:
+        rows = rows.exclude(pk=exclude_pk)
+    return rows.order_by("deleted", "pk").first()
 
 
 def name_exists_error(name: str) -> ValidationError:
     return ValidationError(f"Flavor with name {name} already exists.", code="flavor_exists")
 
 
-def flavorid_exists_error(flavorid: str) -> ValidationError:
-    return ValidationError(f"Flavor with ID {flavorid} already exists.", code="flavorid_exists")
+def flavorid_exists_error(flavorid: str, holder: Flavor | None = None) -> ValidationError:
+    message = f"Flavor with ID {flavorid} already exists."
+    if holder is not None and holder.deleted:
+        message += (
+            f" It belonged to {holder.name} (id {holder.pk}), soft-deleted: Nova still finds that flavor by"
+            " this flavorid, so it is never used again."
+        )
+    return ValidationError(message, code="flavorid_exists")
 
 
 # --- usage -----------------------------------------------------------------------------

@@ -14,6 +14,12 @@ flavor, the old one soft-deleted, the instances keeping the old row).
 
 Every write is in the admin history (``LogEntry`` in Django's own database)
 with who and a change message saying what changed, extra specs included.
+
+Every write (add, change, clone, delete, the delete action) runs under the
+flavor write lock (:mod:`inventory.flavor_locks`): uniqueness checks and the
+write happen with no other flavor writer in between. A change page carries
+the version it was opened at (:mod:`inventory.flavor_versions`); a save from
+a page that is no longer current is refused, saying who changed what since.
 """
 
 from __future__ import annotations
@@ -25,12 +31,15 @@ from django.contrib.admin.models import ADDITION, DELETION, LogEntry
 from django.contrib.admin.templatetags.admin_urls import add_preserved_filters
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError, router
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from inventory import flavors
+from inventory import flavor_versions, flavors
 from inventory.admin.filters import DeletedFilter
+from inventory.admin.query_string import QueryStringPolicy
+from inventory.flavor_locks import FlavorWriteBusy, flavor_write_lock
 from inventory.forms.flavor import (
     CONFIRM_SIZING,
     CloneFlavorForm,
@@ -85,7 +94,7 @@ def extra_spec_changes(formsets) -> list[str]:
 
 
 @admin.register(Flavor)
-class FlavorAdmin(admin.ModelAdmin):
+class FlavorAdmin(QueryStringPolicy, admin.ModelAdmin):
     form = FlavorForm
     inlines = [ExtraSpecInline]
     list_display = (
@@ -131,7 +140,49 @@ class FlavorAdmin(admin.ModelAdmin):
     def instance_usage(self, obj):
         return str(flavors.usage(obj)) if obj.pk else "-"
 
-    # --- writes ----------------------------------------------------------------------
+    # --- writes: one at a time, from a current page ----------------------------------
+
+    def _locked(self, request, view, *args, **kwargs):
+        """``view`` under the flavor write lock for a POST; a GET runs as it is."""
+        if request.method != "POST":
+            return view(request, *args, **kwargs)
+        try:
+            with flavor_write_lock():
+                return view(request, *args, **kwargs)
+        except FlavorWriteBusy as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+        except DatabaseError as exc:
+            # MySQL's 1366 "Incorrect string value": a character a column the forms do not check cannot store.
+            if not (exc.args and exc.args[0] == 1366):
+                raise
+            self.message_user(
+                request, f"Nothing was saved: the database cannot store a value: {exc.args[1]}", messages.ERROR
+            )
+        return redirect(request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._locked(request, self._current_changeform_view, object_id, form_url, extra_context)
+
+    def _current_changeform_view(self, request, object_id, form_url, extra_context):
+        """The change form, refusing a save made from a page opened before the flavor's last change."""
+        if request.method == "POST" and object_id is not None and "_saveasnew" not in request.POST:
+            obj = self.get_object(request, unquote(object_id))
+            if obj is not None:
+                conflict = flavor_versions.conflict(obj, request.POST, using=self._primary())
+                if conflict is not None:
+                    self.message_user(request, conflict.message(), messages.ERROR)
+                    return redirect(request.get_full_path())
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._locked(request, super().delete_view, object_id, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        return self._locked(request, super().changelist_view, extra_context)
+
+    @staticmethod
+    def _primary():
+        return router.db_for_write(Flavor)
 
     def save_model(self, request, obj, form, change):
         now = flavors.utcnow()
@@ -204,6 +255,9 @@ class FlavorAdmin(admin.ModelAdmin):
             )
         if obj is not None and not obj.deleted:
             context["clone_url_plain"] = self._clone_url(obj)
+        if obj is not None:
+            context["flavor_version_name"] = flavor_versions.FIELD_NAME
+            context["flavor_version"] = flavor_versions.token(obj.pk, using=self._primary())
         return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
 
     def render_delete_form(self, request, context):
@@ -224,13 +278,21 @@ class FlavorAdmin(admin.ModelAdmin):
         return [clone, *super().get_urls()]
 
     def clone_view(self, request, object_id):
+        return self._locked(request, self._clone_view, object_id)
+
+    def _clone_view(self, request, object_id):
         """A new flavor with new sizing, the old one soft-deleted; both in the history."""
         old = self.get_object(request, unquote(object_id))
         if old is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not (self.has_change_permission(request, old) and self.has_add_permission(request)):
+        if request.method == "POST" and old.deleted and self.has_view_permission(request, old):
+            # Cloned (or deleted) by someone else since this page was opened: say so, clone nothing.
+            form = CloneFlavorForm(request.POST, old=old)
+            form.is_valid()
+            form.add_error(None, self._already_deleted(old))
+        elif not (self.has_change_permission(request, old) and self.has_add_permission(request)):
             raise PermissionDenied
-        if request.method == "POST":
+        elif request.method == "POST":
             form = CloneFlavorForm(request.POST, old=old)
             if form.is_valid():
                 return self._clone(request, old, form)
@@ -249,6 +311,18 @@ class FlavorAdmin(admin.ModelAdmin):
             "media": self.media + form.media,
         }
         return TemplateResponse(request, "admin/inventory/flavor/clone_form.html", context)
+
+    def _already_deleted(self, old):
+        entry = (
+            LogEntry.objects.filter(content_type__app_label="inventory", content_type__model="flavor")
+            .filter(object_id=str(old.pk), action_flag=DELETION)
+            .select_related("user")
+            .order_by("-pk")
+            .first()
+        )
+        who = f" by {entry.user.get_username()} at {entry.action_time:%Y-%m-%d %H:%M:%S} UTC" if entry else ""
+        why = f" ({entry.change_message})" if entry else ""
+        return f"{old.name} was soft-deleted{who} since you opened this page{why}; nothing was cloned."
 
     def _clone(self, request, old, form):
         old_repr = f"{old.name} (id {old.pk}, flavorid {old.flavorid})"

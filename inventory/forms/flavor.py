@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db import router
 from django.forms.models import BaseInlineFormSet
 
-from inventory import flavors
+from inventory import column_storage, flavors
 from inventory.models import Flavor, FlavorExtraSpec
 
 #: The POST key of the in-place sizing confirmation; its value is :func:`usage_token`.
@@ -76,23 +77,21 @@ class FlavorFields(forms.Form):
 
     #: The flavor whose own name/flavorid do not count as duplicates (None: a new one).
     exclude_pk = None
-    #: Whether a flavorid of a soft-deleted flavor counts as taken.
-    flavorid_includes_deleted = False
 
     def clean_name(self):
         name = flavors.validate_name(self.cleaned_data["name"])
+        column_storage.validate_text(name, Flavor, "name", "name")
         if flavors.name_taken(name, exclude_pk=self.exclude_pk):
             raise flavors.name_exists_error(name)
         return name
 
     def clean_flavorid(self):
+        """Nova's format; never a flavorid any other flavor has or had (soft-deleted ones included)."""
         flavorid = self.cleaned_data.get("flavorid") or flavors.generate_flavorid()
         flavorid = flavors.validate_flavorid(flavorid)
-        taken = flavors.flavorid_taken(
-            flavorid, exclude_pk=self.exclude_pk, include_deleted=self.flavorid_includes_deleted
-        )
-        if taken:
-            raise flavors.flavorid_exists_error(flavorid)
+        holder = flavors.flavorid_holder(flavorid, exclude_pk=self.exclude_pk)
+        if holder is not None:
+            raise flavors.flavorid_exists_error(flavorid, holder)
         return flavorid
 
 
@@ -115,6 +114,9 @@ class FlavorForm(FlavorFields, forms.ModelForm):
         if self.instance.pk is None:
             for field, value in (("ephemeral_gb", 0), ("swap", 0), ("rxtx_factor", 1.0)):
                 self.fields[field].initial = value
+
+    def clean_rxtx_factor(self):
+        return column_storage.validate_float(self.cleaned_data["rxtx_factor"], Flavor, "rxtx_factor", "rxtx_factor")
 
     def clean(self):
         cleaned = super().clean()
@@ -140,11 +142,9 @@ class CloneFlavorForm(FlavorFields):
 
     The name may stay the same (the old flavor stops being live in the same
     transaction). The flavorid must be fresh, unused even by soft-deleted
-    flavors: Essex looks flavors up by flavorid with ``read_deleted="yes"``
-    and would find the old row.
+    flavors (as for every flavor): Essex looks flavors up by flavorid with
+    ``read_deleted="yes"`` and would find the old row.
     """
-
-    flavorid_includes_deleted = True
 
     def __init__(self, *args, old: Flavor, **kwargs):
         super().__init__(*args, **kwargs)
@@ -157,7 +157,7 @@ class CloneFlavorForm(FlavorFields):
     def clean_flavorid(self):
         flavorid = super().clean_flavorid()
         if flavorid == self.old.flavorid:
-            raise flavors.flavorid_exists_error(flavorid)
+            raise flavors.flavorid_exists_error(flavorid, self.old)
         return flavorid
 
     def sizing(self) -> dict:
@@ -176,11 +176,18 @@ class ExtraSpecForm(forms.ModelForm):
         return flavors.validate_extra_spec_key(self.cleaned_data["key"])
 
     def clean_value(self):
-        return flavors.validate_extra_spec_value(self.cleaned_data["value"])
+        value = flavors.validate_extra_spec_value(self.cleaned_data["value"])
+        return column_storage.validate_text(value, FlavorExtraSpec, "value", "extra_specs value")
 
 
 class ExtraSpecFormSet(BaseInlineFormSet):
-    """Live extra specs only; a removed one is soft-deleted; timestamps as Nova sets them."""
+    """Live extra specs only; a removed one is soft-deleted; timestamps as Nova sets them.
+
+    A key is live at most once per flavor: twice in the form is refused, and
+    so is a new key that the database already holds live for this flavor in
+    a row the form does not show (written since the page was opened; checked
+    under the flavor write lock).
+    """
 
     def clean(self):
         super().clean()
@@ -192,8 +199,15 @@ class ExtraSpecFormSet(BaseInlineFormSet):
                 continue
             key = form.cleaned_data.get("key")
             if key in seen:
-                raise ValidationError(f"Extra spec key {key} is given twice.", code="duplicate_key")
+                raise ValidationError(f"Extra spec key {key} is given twice: remove one of them.", code="duplicate_key")
             seen.add(key)
+        if self.instance.pk is not None and seen:
+            shown = [form.instance.pk for form in self.initial_forms]
+            live = FlavorExtraSpec.objects.using(router.db_for_write(FlavorExtraSpec)).live()
+            taken = live.filter(flavor_id=self.instance.pk, key__in=seen).exclude(pk__in=shown)
+            key = taken.order_by("key").values_list("key", flat=True).first()
+            if key is not None:
+                raise ValidationError(f"Extra spec key {key} already exists on this flavor.", code="existing_key")
 
     def save_new(self, form, commit=True):
         form.instance.created_at = flavors.utcnow()

@@ -10,7 +10,7 @@ import pytest
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.utils.html import escape
 
-from inventory import flavors
+from inventory import flavor_versions, flavors
 from inventory.models import Flavor, FlavorExtraSpec, Instance
 
 ADD_URL = "/admin/inventory/flavor/add/"
@@ -35,7 +35,8 @@ def nova(admin_client, backend, make_db, nova_db_alias):
 def flavor_post(flavor=None, specs=(), **overrides):
     """The admin form's POST data: a new flavor, or ``flavor`` as it is; ``specs`` the inline rows.
 
-    ``specs`` items: ``(spec_or_None, key, value, delete)``.
+    ``specs`` items: ``(spec_or_None, key, value, delete)``. An edit carries the
+    version of the flavor as it is now (what its change page would hold).
     """
     data = {
         "name": "m1.test",
@@ -49,6 +50,7 @@ def flavor_post(flavor=None, specs=(), **overrides):
     }
     if flavor is not None:
         data.update({field: str(getattr(flavor, field)) for field in data})
+        data[flavor_versions.FIELD_NAME] = flavor_versions.token(flavor.pk, using="nova")
     initial = [s for s in specs if s[0] is not None]
     data.update(
         {
@@ -121,7 +123,7 @@ BAD_SPECS = [
     ("empty key", [(None, "", "1", False)], KEY),
     ("key of 256 characters", [(None, "k" * 256, "1", False)], "extra_specs key has more than 255 characters."),
     ("value of 256 characters", [(None, "k", "v" * 256, False)], "extra_specs value has more than 255 characters."),
-    ("the same key twice", [(None, "k", "1", False), (None, "k", "2", False)], "Extra spec key k is given twice."),
+    ("the same key twice", [(None, "k", "1", False), (None, "k", "2", False)], "Extra spec key k is given twice: remove one of them."),
 ]
 
 
@@ -230,11 +232,13 @@ def test_extra_specs_add_edit_soft_delete_then_flavor_soft_delete(admin_client, 
     assert listed(admin_client, "/admin/inventory/flavor/?deleted=deleted") == ["m1.small"]
     assert admin_client.post(change_url(2), flavor_post(small, memory_mb="4")).status_code == 403
 
-    # a soft-deleted flavor's name and flavorid may be used again
+    # a soft-deleted flavor's name may be used again, its flavorid never (Nova finds deleted rows by it)
     response = admin_client.post(ADD_URL, flavor_post(name="m1.small", flavorid="2"))
+    assert response.status_code == 200 and "Flavor with ID 2 already exists." in response.content.decode()
+    response = admin_client.post(ADD_URL, flavor_post(name="m1.small", flavorid="small-2"))
     assert response.status_code == 302
     assert Flavor.objects.filter(name="m1.small").count() == 2
-    assert Flavor.objects.live().get(name="m1.small").flavorid == "2"
+    assert Flavor.objects.live().get(name="m1.small").flavorid == "small-2"
 
     # the "delete selected" action soft-deletes too
     page = admin_client.post(
