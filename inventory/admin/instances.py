@@ -37,7 +37,7 @@ from inventory.models import (
 from . import filters
 from .base import ReadOnlyAdmin, ReadOnlyPermissions
 
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+UUID_RE = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")  # fullmatch-ed
 SEARCH_HELP = "Search by exact UUID, exact IP address (fixed or floating), or the beginning of a name or hostname."
 
 
@@ -56,7 +56,7 @@ def search_instances(queryset, term: str):
     term = term.strip()
     if not term:
         return queryset
-    if UUID_RE.match(term):
+    if UUID_RE.fullmatch(term):
         return queryset.filter(uuid=term.lower())
     try:
         address = ipaddress.ip_address(term)
