@@ -31,6 +31,7 @@ from django.db import transaction
 
 from inventory.models import Instance
 from schema.backup import copy_to_backup
+from schema.dialects import dialect_for
 from schema.model_schema import nova_models
 
 #: table -> the columns set (besides the instance column, set to NULL) to detach a row from an instance
@@ -50,7 +51,7 @@ class Target:
     by_uuid: bool = True
 
     def condition(self, connection) -> str:
-        quote = connection.ops.quote_name
+        quote = _quote(connection)
         if self.by_uuid:
             return f"{quote(self.column)} IS NULL"
         return f"{quote(self.column)} IN (SELECT {quote('id')} FROM {quote('instances')} WHERE {quote('uuid')} IS NULL)"
@@ -97,10 +98,15 @@ class Cleanup:
     detached: dict[str, int] = field(default_factory=dict)
 
 
+def _quote(connection):
+    """Every statement here runs with parameters (perhaps none): names are quoted for that."""
+    return dialect_for(connection).quote_for_params
+
+
 def _count(connection, target: Target) -> int:
-    quote = connection.ops.quote_name
+    quote = _quote(connection)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {quote(target.table)} WHERE {target.condition(connection)}")
+        cursor.execute(f"SELECT COUNT(*) FROM {quote(target.table)} WHERE {target.condition(connection)}", [])
         return cursor.fetchone()[0]
 
 
@@ -118,10 +124,10 @@ def scan(connection) -> Scan:
 
 
 def _apply(connection, target: Target) -> int:
-    quote = connection.ops.quote_name
+    quote = _quote(connection)
     with connection.cursor() as cursor:
         if target.detach is None:
-            cursor.execute(f"DELETE FROM {quote(target.table)} WHERE {target.condition(connection)}")
+            cursor.execute(f"DELETE FROM {quote(target.table)} WHERE {target.condition(connection)}", [])
         else:
             changes = {target.column: None, **target.detach}
             assignments = ", ".join(f"{quote(c)} = %s" for c in changes)

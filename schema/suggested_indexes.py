@@ -39,5 +39,5 @@ def missing_indexes(connection) -> list[tuple[str, Index]]:
 
 def statements_for(connection, missing) -> list[Statement]:
     dialect = dialect_for(connection)
-    quote = connection.ops.quote_name
+    quote = dialect.quote
     return [statement for table, index in missing for statement in dialect.create_index_online(quote, table, index)]

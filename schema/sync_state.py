@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import datetime
 
+from .dialects import dialect_for
+
 TABLE = "novaweb_sync_state"
 KEY = "nova"
 
@@ -20,7 +22,7 @@ def read_phase(connection, live_tables) -> str | None:
     """The recorded phase (``expand``/``migrate`` completed), or None."""
     if TABLE not in live_tables:
         return None
-    q = connection.ops.quote_name
+    q = dialect_for(connection).quote_for_params
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {q('phase')} FROM {q(TABLE)} WHERE {q('name')} = %s", [KEY])
         row = cursor.fetchone()
@@ -28,12 +30,13 @@ def read_phase(connection, live_tables) -> str | None:
 
 
 def record_phase(connection, phase: str) -> None:
-    q = connection.ops.quote_name
+    dialect = dialect_for(connection)
+    q, ddl_q = dialect.quote_for_params, dialect.quote
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
     with connection.cursor() as cursor:
         cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {q(TABLE)} "
-            f"({q('name')} varchar(32) NOT NULL PRIMARY KEY, {q('phase')} varchar(16), {q('updated_at')} varchar(19))"
+            f"CREATE TABLE IF NOT EXISTS {ddl_q(TABLE)} ({ddl_q('name')} varchar(32) NOT NULL PRIMARY KEY, "
+            f"{ddl_q('phase')} varchar(16), {ddl_q('updated_at')} varchar(19))"
         )
         cursor.execute(f"DELETE FROM {q(TABLE)} WHERE {q('name')} = %s", [KEY])
         cursor.execute(
@@ -45,4 +48,4 @@ def record_phase(connection, phase: str) -> None:
 def clear_phase(connection) -> None:
     """No upgrade in progress: the table goes (a synced database holds only Nova's tables)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {connection.ops.quote_name(TABLE)}")
+        cursor.execute(f"DROP TABLE IF EXISTS {dialect_for(connection).quote(TABLE)}")

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from ..dialects import dialect_for
 from ..introspect import introspect, live_table_names
 from .shadow import SHADOW_PREFIX
 
@@ -47,7 +48,7 @@ def shadow_tables(connection) -> list[str]:
 
 def purge_shadow_tables(connection, before=None) -> list[Purged]:
     """Delete shadow rows older than ``before`` (all of them when None); one result per table."""
-    q = connection.ops.quote_name
+    q = dialect_for(connection).quote_for_params  # the DELETE always runs with parameters (perhaps none)
     live = introspect(connection, tables=shadow_tables(connection))
     results = []
     for name, table in sorted(live.tables.items()):

@@ -25,6 +25,8 @@ from typing import Any
 
 from django.db import models, transaction
 
+from ..dialects import dialect_for
+
 #: (alias, database name, table, column) -> last key known to be fixed
 _marks: dict[tuple, tuple] = {}
 #: (alias, database name, table, column) of the tables read to their end and found fixed
@@ -80,19 +82,24 @@ def _placeholders(width: int) -> str:
 
 
 def _null_condition(connection, target: NullColumn) -> str:
-    return f"{connection.ops.quote_name(target.column)} IS NULL"
+    return f"{_quote(connection)(target.column)} IS NULL"
+
+
+def _quote(connection):
+    """Every statement here runs with parameters (perhaps none): names are quoted for that."""
+    return dialect_for(connection).quote_for_params
 
 
 def count_nulls(connection, target: NullColumn) -> int:
-    quote = connection.ops.quote_name
+    quote = _quote(connection)
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COUNT(*) FROM {quote(target.table)} WHERE {_null_condition(connection, target)}")
+        cursor.execute(f"SELECT COUNT(*) FROM {quote(target.table)} WHERE {_null_condition(connection, target)}", [])
         return cursor.fetchone()[0]
 
 
 def find_nulls(connection, target: NullColumn, limit: int) -> list[tuple]:
     """Keys of up to ``limit`` rows where the column is NULL, after this process's mark."""
-    quote = connection.ops.quote_name
+    quote = _quote(connection)
     key = _row([quote(c) for c in target.key])
     where = [_null_condition(connection, target)]
     params: list[Any] = []
@@ -135,7 +142,7 @@ def fill_nulls(connection, target: NullColumn, value: Any | Callable[[], Any], l
     if not keys:
         _remember(connection, target, keys, limit)
         return 0, 0
-    quote = connection.ops.quote_name
+    quote = _quote(connection)
     table, column = quote(target.table), quote(target.column)
     condition = _null_condition(connection, target)
     key = _row([quote(c) for c in target.key])
