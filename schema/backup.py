@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import re
 
 from .copies import keyed_copy
 
@@ -23,13 +24,23 @@ MAX_NAME = 63
 
 
 def backup_table_name(what: str, now: datetime.datetime | None = None) -> str:
-    stamp = (now or datetime.datetime.now(datetime.UTC)).strftime("%Y%m%dT%H%M%S")
-    name = f"{PREFIX}{what}_{stamp}"
+    """``novaweb_backup_<what>_<YYYYmmdd_HHMMSS>``: lowercase letters, digits and ``_`` only.
+
+    So the README's unquoted ``INSERT ... SELECT ... FROM novaweb_backup_...``
+    names it on every backend (PostgreSQL folds an unquoted name to lowercase).
+    A ``what`` with other characters (a table named ``A/b``) keeps a hash of
+    the original, so two such tables never share a backup name.
+    """
+    stamp = (now or datetime.datetime.now(datetime.UTC)).strftime("%Y%m%d_%H%M%S")
+    safe = re.sub(r"[^a-z0-9_]+", "_", what.lower()).strip("_") or "table"
+    digest = hashlib.sha1(what.encode()).hexdigest()[:8]
+    if safe != what:
+        safe = f"{safe}_{digest}"
+    name = f"{PREFIX}{safe}_{stamp}"
     if len(name) <= MAX_NAME:
         return name
-    digest = hashlib.sha1(what.encode()).hexdigest()[:8]
     room = MAX_NAME - len(PREFIX) - len(stamp) - len(digest) - 2
-    return f"{PREFIX}{what[:room]}_{digest}_{stamp}"
+    return f"{PREFIX}{safe[:room]}_{digest}_{stamp}"
 
 
 def copy_to_backup(

@@ -45,10 +45,16 @@ class DDLWriter:
         return f"CREATE {unique}INDEX {q(index.name)} ON {q(table)} ({', '.join(map(q, index.columns))})"
 
     def rebuild_table(self, want: Table, have: Table) -> list[str]:
-        """SQLite's way to change a table: a new one, the rows copied, a rename."""
+        """SQLite's way to change a table: a new one, the rows copied, a rename.
+
+        The new table is named ``novaweb_rebuild_<table>``: one of novaweb's own
+        tables, so a copy left by a run killed half-way is never reported as drift
+        and is replaced by the next rebuild (the original still holds every row
+        until its DROP, which runs only after the copy).
+        """
         q = self.quote
         temp = Table(
-            f"new__{want.name}",
+            f"novaweb_rebuild_{want.name}",
             want.columns,
             want.primary_key,
             want.primary_key_name,
@@ -58,7 +64,7 @@ class DDLWriter:
         )
         common = [name for name in want.columns if name in have.columns]
         columns = ", ".join(map(q, common))
-        statements = self.create_table(temp)
+        statements = [f"DROP TABLE IF EXISTS {q(temp.name)}", *self.create_table(temp)]
         statements.append(f"INSERT INTO {q(temp.name)} ({columns}) SELECT {columns} FROM {q(have.name)}")
         statements.append(f"DROP TABLE {q(have.name)}")
         statements.append(f"ALTER TABLE {q(temp.name)} RENAME TO {q(want.name)}")

@@ -1,21 +1,23 @@
 """What a contract operation would destroy, counted on the live data, and its backup.
 
 - dropping a table destroys its rows; dropping a column its non-null values;
-  changing a column to another kind of type (``datetime`` to ``varchar``...)
+  changing a column to another kind of type (``int`` to ``varchar``...)
   rewrites every non-null value: refused unless ``--allow-destructive``, and
   then copied first into a backup table (:mod:`schema.backup`);
-- tightening to NOT NULL with NULLs present, or narrowing a column with values
-  that do not fit, is refused even with the flag: no backup makes a NULL fit.
+- tightening to NOT NULL with NULLs present, or any type change with a live
+  value the new type would cut, clamp, round or fail to parse
+  (:mod:`schema.type_rules`: length, bytes, range, sign, precision), is
+  refused even with the flag: no backup makes a NULL or a cut value fit.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from .backup import copy_to_backup
 from .dialects import dialect_for
-from .phases import INTEGER_RANGE, Operation
+from .phases import Operation
+from .type_rules import lost_values_condition
 
 
 @dataclass
@@ -90,26 +92,30 @@ class _Counter:
             return Loss(op, rows, "NULLs (a NOT NULL column without a default)", True)
         column = q(op.object)
         keep = _key_columns(op, self.live.tables.get(op.table))
-        if op.kind == "drop_column" or op.change == "change":
+        if op.kind == "drop_column":
             where = f"{column} IS NOT NULL"
             return Loss(op, self.count(op.table, where), "non-null values", False, (op.table, keep, where))
         if op.change == "tighten":
             return Loss(op, self.count(op.table, f"{column} IS NULL"), "NULLs", True)
-        if op.change == "narrow":
-            where = self._does_not_fit(column, op.want.type)
-            if where is None:  # double to float: precision, not range
-                where = f"{column} IS NOT NULL"
-                return Loss(op, self.count(op.table, where), "non-null values", False, (op.table, keep, where))
-            return Loss(op, self.count(op.table, where), "values that do not fit", True)
+        if op.change in ("widen", "narrow", "change"):
+            return self._type_change_loss(op, column, keep)
         return None
 
-    def _does_not_fit(self, column: str, type_: str) -> str | None:
-        match = re.fullmatch(r"varchar\((\d+)\)", type_)
-        if match:
-            return f"{self.dialect.char_length_sql(column)} > {int(match.group(1))}"
-        if type_ in INTEGER_RANGE:
-            low, high = INTEGER_RANGE[type_]
-            return f"({column} < {low} OR {column} > {high})"
+    def _type_change_loss(self, op: Operation, column: str, keep) -> Loss | None:
+        """A value the new type would cut, clamp, round or not parse: refused whatever the flag.
+
+        A change across type families that keeps every value still rewrites each
+        one (``5`` becomes ``'5'``): it needs the flag, and the values are backed up.
+        """
+        condition = lost_values_condition(self.dialect, column, op.have.type, op.want.type)
+        if condition is None:
+            return None
+        lost = self.count(op.table, f"{column} IS NOT NULL AND {condition}")
+        if lost:
+            return Loss(op, lost, "values that do not fit", True)
+        if op.change == "change":
+            where = f"{column} IS NOT NULL"
+            return Loss(op, self.count(op.table, where), "non-null values", False, (op.table, keep, where))
         return None
 
 

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 import dataclasses
 import heapq
-import re
 from dataclasses import dataclass, field
 
+from . import type_rules
 from .diff import Difference
 from .schema import Column, Schema
 
@@ -52,18 +52,6 @@ KIND_RANK = {
         )
     )
 }
-
-#: Integer-like types, narrowest first (a bool is a tinyint on MySQL).
-INTEGER_RANK = {"bool": 0, "tinyint": 0, "smallint": 1, "mediumint": 2, "int": 3, "bigint": 4}
-INTEGER_RANGE = {
-    "bool": (0, 1),
-    "tinyint": (-128, 127),
-    "smallint": (-32768, 32767),
-    "mediumint": (-8388608, 8388607),
-    "int": (-2147483648, 2147483647),
-}
-FLOAT_RANK = {"float": 0, "double": 1}
-
 
 @dataclass
 class Operation:
@@ -103,24 +91,11 @@ class Operation:
 
 
 # ---- types ------------------------------------------------------------------------
-def _varchar(type_: str) -> int | None:
-    match = re.fullmatch(r"varchar\((\d+)\)", type_)
-    return int(match.group(1)) if match else None
-
-
-def type_change(old: str, new: str) -> str:
+def type_change(old: str, new: str, vendor: str | None = None) -> str:
     """``widen`` (every value fits), ``narrow`` (values may not fit) or ``change`` (another kind of type)."""
-    old_len, new_len = _varchar(old), _varchar(new)
-    if old_len is not None and new_len is not None:
-        return "widen" if new_len >= old_len else "narrow"
-    if old_len is not None and new == "text":
-        return "widen"
-    if old == "text" and new_len is not None:
-        return "narrow"
-    for ranks in (INTEGER_RANK, FLOAT_RANK):
-        if old in ranks and new in ranks:
-            return "widen" if ranks[new] >= ranks[old] else "narrow"
-    return "change"
+    from .dialects import DIALECTS, Dialect
+
+    return type_rules.type_change(DIALECTS.get(vendor, Dialect), old, new)
 
 
 # ---- classification ----------------------------------------------------------------
@@ -154,7 +129,7 @@ def _classify(d: Difference, expected: Schema, live: Schema) -> list[Operation]:
     if d.kind == "extra_column":
         return [_op("drop_column", d, "contract", f"drop column {t}.{d.object}", have=d.have)]
     if d.kind == "column_type":
-        change = type_change(d.have.type, d.want.type)
+        change = type_change(d.have.type, d.want.type, live.vendor)
         phase = "expand" if change == "widen" else "contract"
         text = f"{change} {t}.{d.object} from {d.have.type} to {d.want.type}"
         return [_op("alter_column", d, phase, text, change, d.want, d.have)]

@@ -96,8 +96,20 @@ def fingerprint(live: Schema) -> str:
 
 
 # ---- building --------------------------------------------------------------------------
-def build_plan(connection, comparison) -> Plan:
-    ops = plan_operations(comparison.result.differences, comparison.expected, comparison.live)
+def kept_tables(differences, drop_tables=()) -> list[str]:
+    """Live tables outside the models that a plan leaves alone: all but those named to drop.
+
+    Like sqldef without ``--enable-drop-table``: a table novaweb does not model
+    may belong to another application (or hold a view's rows), so it is only
+    ever dropped by name (``--drop-table NAME``), and then backed up first.
+    """
+    return [d.table for d in differences if d.kind == "extra_table" and d.table not in drop_tables]
+
+
+def build_plan(connection, comparison, drop_tables=()) -> Plan:
+    kept = set(kept_tables(comparison.result.differences, drop_tables))
+    differences = [d for d in comparison.result.differences if not (d.kind == "extra_table" and d.table in kept)]
+    ops = plan_operations(differences, comparison.expected, comparison.live)
     writer = _PlanWriter(connection, comparison.live)
     if writer.dialect.inline_foreign_keys:  # written inside CREATE TABLE
         ops = [op for op in ops if not (op.kind == "add_foreign_key" and op.change == "new_table")]

@@ -40,10 +40,11 @@ from collections import Counter, defaultdict
 
 from django.db import IntegrityError, transaction
 
+from ..dialects import dialect_for
 from ..engine import own_tables
 from ..introspect import introspect
 from .relations import FOLLOW_PARENT_TABLES, Relation, archivable_tables, archive_order, live_relations
-from .shadow import ensure_shadow_table, shadow_name
+from .shadow import check_shadow_holds, ensure_shadow_table, shadow_name
 
 #: Why a row was kept when no referring table is to blame.
 KEPT_BY_FOREIGN_KEY = "(a foreign key refused the delete)"
@@ -75,12 +76,21 @@ class Archiver:
         ]
         self.relations = live_relations(self.live, own)
         self.order, self.back_edges = archive_order(tables, self.relations)
+        self._check_shadow_tables()
         self.archived: Counter = Counter()
         #: table -> {referring table (or reason): rows kept}
         self.kept: dict[str, Counter] = defaultdict(Counter)
         self._position = 0
         self._after: dict[str, tuple] = {}
         self._referenced_cache: dict[tuple, set] = {}
+
+    def _check_shadow_tables(self) -> None:
+        """Before any row moves: every existing shadow table can hold its live table's rows."""
+        dialect = dialect_for(self.connection)
+        for table in self.order:
+            shadow = self.live.tables.get(shadow_name(table))
+            if shadow is not None:
+                check_shadow_holds(self.live[table], shadow, dialect)
 
     # ---- the sweep ------------------------------------------------------------------
     @property

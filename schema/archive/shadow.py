@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ..copies import keyed_copy
 from ..ddl import DDLWriter, run_statements
+from ..phases import type_change
 from ..schema import Schema, Table
 
 SHADOW_PREFIX = "shadow_"
@@ -35,6 +36,29 @@ def shadow_table(table: Table, dialect) -> Table:
     return keyed_copy(table, shadow_name(table.name), SHADOW_KEY, dialect)
 
 
+class ShadowMismatch(Exception):
+    """An existing shadow table that cannot hold the live table's rows unchanged (exit 2)."""
+
+
+def check_shadow_holds(table: Table, shadow: Table, dialect) -> None:
+    """Refuse a shadow table whose columns are narrower than the live table's.
+
+    Rows are copied with ``INSERT ... SELECT``: a narrower shadow column would
+    cut the value (or, in a strict session, fail the batch), and the original
+    row is then deleted. Columns the shadow lacks are added; these must fit.
+    """
+    for name, column in table.columns.items():
+        kept = shadow.columns.get(name)
+        if kept is None or kept.type == column.type:
+            continue
+        if type_change(column.type, kept.type, dialect.vendor) != "widen":
+            raise ShadowMismatch(
+                f"{shadow.name}.{name} is {kept.ddl_type or kept.type}, which cannot hold every value of "
+                f"{table.name}.{name} ({column.ddl_type or column.type}): widen that column or rename "
+                f"{shadow.name}, then archive again"
+            )
+
+
 def ensure_shadow_table(connection, table: Table, live: Schema) -> Table:
     """Create the shadow of ``table`` (or add the columns it lacks); record it in ``live``."""
     writer = DDLWriter(connection)
@@ -44,6 +68,7 @@ def ensure_shadow_table(connection, table: Table, live: Schema) -> Table:
         statements = writer.create_table(want)
         have = Table(want.name)
     else:
+        check_shadow_holds(table, have, writer.dialect)
         quote = connection.ops.quote_name
         statements = [
             f"ALTER TABLE {quote(want.name)} ADD COLUMN {writer.dialect.column_definition(quote, column)}"

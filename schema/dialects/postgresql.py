@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import re
 
+from .. import type_rules
 from ..schema import Check, Column, ForeignKey, Index, Table, UniqueConstraint
 from ..statements import Statement
 from .base import Dialect, quote_literal
@@ -210,7 +211,12 @@ class PostgreSQLDialect(Dialect):
         alter = f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(after.name)}"
         statements = []
         if before.type != after.type:
-            statements.append(f"{alter} TYPE {after.ddl_type} USING {quote(after.name)}::{after.ddl_type}")
+            # An explicit cast (USING) cuts a too-long string silently; the assignment cast
+            # that ALTER TYPE uses without one fails instead. So USING only where no
+            # assignment cast exists (text to a number, across families).
+            using = "" if type_rules.assignment_cast(self, before.type, after.type) else (
+                f" USING {quote(after.name)}::{after.ddl_type}")
+            statements.append(f"{alter} TYPE {after.ddl_type}{using}")
         if before.nullable != after.nullable:
             statements.append(f"{alter} {'DROP NOT NULL' if after.nullable else 'SET NOT NULL'}")
         if before.default != after.default:

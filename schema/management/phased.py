@@ -20,12 +20,22 @@ from schema.locking import LockTimeout, SyncLock
 from schema.management.base import EXIT_FLOW, EXIT_USAGE, CommandExit, NovaCommand
 from schema.models import MODELS_VERSION
 from schema.phases import PHASES
-from schema.plan import PlanError, StalePlan, apply_statements, build_plan, load_plan_file, verify_plan_file
+from schema.plan import (
+    PlanError,
+    StalePlan,
+    apply_statements,
+    build_plan,
+    kept_tables,
+    load_plan_file,
+    verify_plan_file,
+)
 from schema.reporting import format_rows
 from schema.seed import DEFAULT_FLAVORS, seed_default_flavors
 from schema.versioning import set_version, version_or_none
 
 FLAVOR_TABLE = "instance_types"
+#: Tables of a Django project's own database (auth, sessions, admin log, migrations).
+DJANGO_TABLE_PREFIXES = ("django_", "auth_")
 
 
 @dataclass
@@ -55,6 +65,14 @@ class PhasedCommand(NovaCommand):
             "--allow-destructive",
             action="store_true",
             help="Let contract operations drop data, after copying it into backup tables.",
+        )
+        parser.add_argument(
+            "--drop-table",
+            action="append",
+            default=[],
+            metavar="NAME",
+            help="Drop this table that the models do not have (repeatable; backed up first, needs "
+            "--allow-destructive when it holds rows). Without it such tables are left alone.",
         )
 
     # ---- output -------------------------------------------------------------------------
@@ -91,8 +109,45 @@ class PhasedCommand(NovaCommand):
             )
         phase = sync_state.read_phase(connection, live.tables)
         nova_tables = [t for t in comparison.expected.tables if t != "migrate_version" and t in live]
+        self.refuse_foreign_database(nova_tables, live)
+        self.check_drop_tables(comparison)
         uncontrolled = version is None and phase is None and bool(nova_tables)
-        return Survey(comparison, build_plan(connection, comparison), version, phase, uncontrolled)
+        plan = build_plan(connection, comparison, self.options["drop_table"])
+        return Survey(comparison, plan, version, phase, uncontrolled)
+
+    def refuse_foreign_database(self, nova_tables, live) -> None:
+        """A database with Django's own tables and no Nova table is not a Nova database (exit 2)."""
+        django_tables = sorted(t for t in live.tables if t.startswith(DJANGO_TABLE_PREFIXES))
+        if django_tables and not nova_tables:
+            raise CommandExit(
+                EXIT_USAGE,
+                f"database '{self.options['database']}' holds Django's own tables ({', '.join(django_tables[:3])}"
+                f"{', ...' if len(django_tables) > 3 else ''}) and no Nova table: it is not a Nova database; "
+                "point --database at the Nova database",
+            )
+
+    def check_drop_tables(self, comparison) -> None:
+        extra = {d.table for d in comparison.result.differences if d.kind == "extra_table"}
+        for name in self.options["drop_table"]:
+            if name in extra:
+                continue
+            if name in comparison.expected.tables:
+                reason = "it is one of Nova's tables (the models have it)"
+            elif name in comparison.live.tables:
+                reason = "it is one of novaweb's own tables"
+            else:
+                reason = "there is no such table"
+            raise CommandExit(EXIT_USAGE, f"--drop-table {name}: {reason}")
+
+    def kept_tables(self, comparison) -> list[str]:
+        return kept_tables(comparison.result.differences, self.options["drop_table"])
+
+    def report_kept(self, kept) -> None:
+        for name in kept:
+            self.say(
+                f"Left table {name} alone: it is not in Nova's models "
+                f"(db_drift lists it; drop it with --drop-table {name})"
+            )
 
     def refuse_unsafe(self, connection, survey: Survey) -> list:
         """Every refusal before a change; returns the losses the run accepts (with the flag)."""
@@ -146,12 +201,13 @@ class PhasedCommand(NovaCommand):
                 "not taking it over",
             )
 
-    @staticmethod
-    def uncontrolled_differences(survey: Survey):
+    def uncontrolled_differences(self, survey: Survey):
+        kept = set(self.kept_tables(survey.comparison))
         return [
             d
             for d in survey.comparison.result.differences
             if not (d.table == "migrate_version" and d.kind == "missing_table")
+            and not (d.kind == "extra_table" and d.table in kept)
         ]
 
     # ---- dry run ------------------------------------------------------------------------------
@@ -230,14 +286,15 @@ class PhasedCommand(NovaCommand):
     def finish(self, connection, survey, steps, backups, seeded) -> None:
         after = compare(connection)
         statements = sum(len(s.statements) for s in steps)
-        matched = after.result.in_sync
+        kept = self.kept_tables(after)
+        matched = all(d.kind == "extra_table" and d.table in kept for d in after.result.differences)
         if matched:
             if survey.version != MODELS_VERSION:
                 set_version(connection)
             sync_state.clear_phase(connection)
         else:
             sync_state.record_phase(connection, self.records)
-        left = build_plan(connection, after).pending() if not matched else {}
+        left = build_plan(connection, after, self.options["drop_table"]).pending() if not matched else {}
         if self.options["format"] == "json":
             self.emit_json(
                 {
@@ -248,9 +305,11 @@ class PhasedCommand(NovaCommand):
                     "flavors_seeded": seeded,
                     "version": MODELS_VERSION if matched else survey.version,
                     "pending": left,
+                    "kept_tables": kept,
                 }
             )
         else:
+            self.report_kept(kept)
             self.report_done(survey, steps, statements, seeded, matched, left)
         if not matched and self.completes(survey):
             raise CommandExit(
@@ -276,11 +335,20 @@ class PhasedCommand(NovaCommand):
 
     def report_nothing(self, survey: Survey) -> None:
         left = {p: n for p, n in survey.plan.pending().items() if p not in self.phases}
+        kept = self.kept_tables(survey.comparison)
         if self.options["format"] == "json":
             self.emit_json(
-                {"database": self.options["database"], "applied": [], "version": survey.version, "pending": left}
+                {
+                    "database": self.options["database"],
+                    "applied": [],
+                    "version": survey.version,
+                    "pending": left,
+                    "kept_tables": kept,
+                }
             )
-        elif left:
+            return
+        self.report_kept(kept)
+        if left:
             self.stdout.write(f"Nothing to do for {'/'.join(self.phases)}; pending: {left}.")
         else:
             self.stdout.write(f"Nothing to do: the schema is at version {MODELS_VERSION}.")

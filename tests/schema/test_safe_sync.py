@@ -59,7 +59,7 @@ def make_every_kind_of_drift(db):
     reshape_s3_uuid(db, "varchar(20)", nullable=True, deleted_at_not_null=True)  # widen + relax, tighten
     db.execute("ALTER TABLE s3_images ADD COLUMN note varchar(10)")  # drop_column, contract
     db.execute("CREATE INDEX ix_hostname ON instances (hostname)")  # drop_index, contract
-    db.execute("CREATE TABLE junk (id integer)")  # drop_table, contract
+    db.execute("CREATE TABLE junk (id integer)")  # left alone: dropped only with --drop-table junk
     db.execute("CREATE UNIQUE INDEX ux_file_name ON certificates (file_name)")  # drop unique index, migrate
     if b == "sqlite":
         db.execute("DROP TABLE instance_metadata")
@@ -83,7 +83,6 @@ def make_every_kind_of_drift(db):
         ("alter_column", "contract", "s3_images", "uuid"),  # tighten
         ("drop_column", "contract", "s3_images", "note"),
         ("drop_index", "contract", "instances", "ix_hostname"),
-        ("drop_table", "contract", "junk", "junk"),
     }
     expected.add(("create_index", "migrate", "aggregates", "name") if b == "mysql" else ("add_unique", "migrate"))
     if b != "sqlite":
@@ -144,6 +143,11 @@ def test_every_kind_is_planned_phased_and_applied_with_phase_refusals(backend, m
     contract = call("db_contract", database=alias)
     assert contract.code == 0, contract.err
     assert "Schema synced to version 82" in contract.out
+    assert "Left table junk alone" in contract.out
+    assert "junk" in catalog(db)
+    assert call("db_drift", database=alias).code == 1  # junk is still reported
+    dropped = call("db_sync", database=alias, drop_table=["junk"])
+    assert dropped.code == 0, dropped.err
     final = catalog(db)
     assert "junk" not in final and "novaweb_sync_state" not in final
     assert "note" not in [c[0] for c in final["s3_images"]["columns"]]
@@ -163,15 +167,15 @@ def test_destructive_change_refused_without_flag_and_backed_up_with_it(backend, 
     alias = nova_db_alias(db)
     before = catalog(db)
 
-    refused = call("db_sync", database=alias)
+    refused = call("db_sync", database=alias, drop_table=["junk"])
     assert refused.code == 1
     assert "drop column s3_images.note: 2 non-null values would be lost" in refused.err
     assert "drop table junk: 3 rows would be lost" in refused.err
     assert "--allow-destructive" in refused.err
     assert catalog(db) == before
-    assert call("db_contract", database=alias).code == 1
+    assert call("db_contract", database=alias, drop_table=["junk"]).code == 1
 
-    done = call("db_sync", database=alias, allow_destructive=True)
+    done = call("db_sync", database=alias, allow_destructive=True, drop_table=["junk"])
     assert done.code == 0, done.err
     backups = {line.split(" into ")[1] for line in done.out.splitlines() if line.startswith("Backed up")}
     assert len(backups) == 2
@@ -238,6 +242,7 @@ def test_killed_sync_converges_on_the_next_run(backend, make_db, nova_db_alias):
     # the first half ran, one by one (as MySQL commits each DDL), then the process died
     for sql in statements[: len(statements) // 2]:
         db.execute(sql)
+    db.execute("DROP TABLE junk")  # not the plan's: a table outside the models is left alone
     result = call("db_sync", database=alias)
     assert result.code == 0, result.err
     assert call("db_drift", database=alias).code == 0
