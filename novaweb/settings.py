@@ -10,9 +10,11 @@ Read from the environment or a ``.env`` file at the project root:
 With nothing set, both databases are SQLite files under ``var/``.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -61,18 +63,23 @@ if env.str("NOVA_REPLICA_DATABASE_URL", default=""):
 DATABASE_ROUTERS = ["novaweb.router.NovaRouter"]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "novaweb.apps.NovaAdminConfig",  # django.contrib.admin with novaweb's site (novaweb/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "whitenoise.runserver_nostatic",  # runserver leaves static files to WhiteNoise, DEBUG or not
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "inventory",
     "schema",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # right after SecurityMiddleware, as WhiteNoise asks
+    "csp.middleware.CSPMiddleware",
     "novaweb.middleware.ReplicaPinningMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -81,12 +88,16 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "novaweb.database_errors.NovaDatabaseErrorMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks
 ]
 
 if DEBUG and env.bool("DEBUG_TOOLBAR", default=True):
     INSTALLED_APPS.append("debug_toolbar")
-    MIDDLEWARE.insert(0, "debug_toolbar.middleware.DebugToolbarMiddleware")
+    # After authentication: the toolbar is for superusers only (novaweb.toolbar), never anonymous.
+    _auth = MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware")
+    MIDDLEWARE.insert(_auth + 1, "debug_toolbar.middleware.DebugToolbarMiddleware")
     INTERNAL_IPS = ["127.0.0.1", "::1"]
+    DEBUG_TOOLBAR_CONFIG = {"SHOW_TOOLBAR_CALLBACK": "novaweb.toolbar.show_toolbar"}
 
 ROOT_URLCONF = "novaweb.urls"
 WSGI_APPLICATION = "novaweb.wsgi.application"
@@ -115,3 +126,50 @@ USE_I18N = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+
+# --- static files, sign-in, login lockout, security headers (README: "Sign-in, roles and security") ---
+
+# WhiteNoise serves the admin's CSS and JS wherever the app runs (runserver with DEBUG off,
+# gunicorn): here straight from the apps (no collectstatic needed); settings_production serves
+# collectstatic's hashed copies from STATIC_ROOT instead.
+WHITENOISE_USE_FINDERS = True
+
+LOGIN_URL = "admin:login"
+# Where a login lands when ``next`` is missing or unsafe (another host): the admin index.
+LOGIN_REDIRECT_URL = "admin:index"
+
+# django-axes: after LOGIN_FAILURE_LIMIT failed logins for a user name, or from an address, the
+# next attempts (even with the right password) are refused for LOGIN_LOCKOUT_MINUTES;
+# ``manage.py axes_reset`` lifts every lockout. Attempts are stored in the default database
+# (Django's own; the router keeps them out of Nova's). Behind a reverse proxy every client
+# has the proxy's address: set LOGIN_LOCKOUT_PARAMETERS=username there.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = env.list("LOGIN_LOCKOUT_PARAMETERS", default=["username", "ip_address"])
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "novaweb/locked_out.html"
+
+# Security headers on every response: nosniff and the referrer policy from SecurityMiddleware,
+# a Content-Security-Policy from django-csp. Scripts and styles come from this origin only
+# (static files); an inline <style> must carry the request's nonce (``request.csp_nonce``).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}

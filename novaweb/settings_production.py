@@ -9,6 +9,8 @@ Everything of :mod:`novaweb.settings` (the database URLs, the replica), plus:
   front (set ``TRUST_X_FORWARDED_PROTO=false`` when nothing strips it);
 - static files from ``STATIC_ROOT`` (``manage.py collectstatic``) through
   WhiteNoise, compressed and with hashed names, cached forever;
+- the Content-Security-Policy, security headers and login lockout of
+  :mod:`novaweb.settings`, unchanged;
 - logs as JSON lines on stdout (``LOG_LEVEL``, default ``INFO``).
 
 ``manage.py check --deploy`` reports nothing with these settings.
@@ -18,7 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from novaweb.jsonlog import logging_config
 from novaweb.settings import *  # noqa: F403
-from novaweb.settings import INSTALLED_APPS, MIDDLEWARE, VAR_DIR, env
+from novaweb.settings import INSTALLED_APPS, VAR_DIR, env
 
 
 def _required(name: str, hint: str) -> str:
@@ -53,11 +55,8 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 
-# WhiteNoise right after SecurityMiddleware, as its documentation asks.
-MIDDLEWARE = [*MIDDLEWARE]
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "whitenoise.middleware.WhiteNoiseMiddleware"
-)
+# WhiteNoise (in MIDDLEWARE already) serves collectstatic's hashed copies, not the apps' files.
+WHITENOISE_USE_FINDERS = False
 STATIC_ROOT = env.path("STATIC_ROOT", default=str(VAR_DIR / "static"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

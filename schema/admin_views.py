@@ -10,6 +10,7 @@ the rendered SVG per DOT source); the live catalog is read once per view
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth.decorators import permission_required
 from django.db import connections
 from django.http import Http404
 from django.template.response import TemplateResponse
@@ -63,7 +64,16 @@ def table_page(request, table_id: str):
     return TemplateResponse(request, "schema/admin_table.html", {**admin.site.each_context(request), **ctx})
 
 
+#: The roles (``inventory.roles``) grant it to viewers and up: the page reads ``migrate_version`` and the catalog.
+SCHEMA_PAGE_PERMISSION = "schema.view_migrateversion"
+
+
+def _schema_view(view):
+    """Signed-in staff with the schema page's permission (the roles of ``inventory.roles``); 403 for others."""
+    return admin.site.admin_view(permission_required(SCHEMA_PAGE_PERMISSION, raise_exception=True)(view))
+
+
 urlpatterns = [
-    path("", admin.site.admin_view(schema_page), name="schema-admin"),
-    path("table/<slug:table_id>/", admin.site.admin_view(table_page), name="schema-admin-table"),
+    path("", _schema_view(schema_page), name="schema-admin"),
+    path("table/<slug:table_id>/", _schema_view(table_page), name="schema-admin-table"),
 ]

@@ -18,6 +18,8 @@ class MigrateVersion(NovaModel):
     class Meta(NovaModel.Meta):
         db_table = "migrate_version"
         verbose_name = "schema version"
+        # The role "schema operator" (inventory.roles); view_migrateversion opens the schema page.
+        permissions = [("operate_schema", "Can run the schema page's actions")]
 
     def __str__(self):
         return f"{self.repository_id} at {self.version}"

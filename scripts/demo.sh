@@ -2,9 +2,11 @@
 # A populated novaweb on this machine in one command (SQLite under var/ unless
 # NOVA_DATABASE_URL / DATABASE_URL say otherwise):
 #   ./scripts/demo.sh [--instances N] [--port P]
-# Sets up .venv, creates Django's tables, syncs the Nova schema, seeds a demo
-# cloud when the Nova database has no instances yet, creates the demo login
-# (random password, printed once) and serves the admin on 127.0.0.1.
+# Sets up .venv, creates Django's tables and the role groups, syncs the Nova
+# schema, seeds a demo cloud when the Nova database has no instances yet, creates
+# the demo login (random password, printed once) and serves the admin on
+# 127.0.0.1 with runserver, DEBUG off: WhiteNoise serves the admin's CSS and JS
+# (novaweb.settings), so the pages are styled without collectstatic.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -22,6 +24,7 @@ done
 manage() { .venv/bin/python manage.py "$@"; }
 
 manage migrate --verbosity 0           # Django's own tables (never inside the Nova database)
+manage novaweb_roles >/dev/null        # the groups viewer, flavor manager, schema operator
 manage db_sync                         # the Nova schema, at Essex's version 82
 rc=0
 manage seed_demo --instances "$instances" || rc=$?

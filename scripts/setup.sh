@@ -41,7 +41,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 # --- virtualenv and requirements -----------------------------------------------
-mkdir -p var
+mkdir -p var/static   # STATIC_ROOT: WhiteNoise looks there (collectstatic fills it in production)
 stamp=var/.requirements.sha
 if [ ! -x .venv/bin/python ]; then
   log "creating .venv"

@@ -17,12 +17,14 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
+from django.http import HttpResponseBadRequest
 from django.urls import path
 from django.utils.functional import cached_property
 
 from schema.dialects import dialect_for
 
 from .export import export_csv
+from .query_string import QueryStringError, QueryStringPolicy
 
 #: A filtered list counts exactly up to this many rows.
 COUNT_CAP = 10_000
@@ -105,10 +107,8 @@ class EstimatedCountPaginator(Paginator):
 
 
 class ReadOnlyPermissions:
-    """Staff may look; nobody adds, changes or deletes (Nova's services own these rows)."""
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_staff
+    """Users with the model's view permission may look (the roles of ``inventory.roles``);
+    nobody adds, changes or deletes (Nova's services own these rows)."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -120,17 +120,14 @@ class ReadOnlyPermissions:
         return False
 
 
-class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
-    """Viewable by staff; no add, change or delete; POSTs get 403."""
+class ReadOnlyAdmin(ReadOnlyPermissions, QueryStringPolicy, admin.ModelAdmin):
+    """Viewable by staff; no add, change or delete; POSTs get 403; only the list's own query parameters."""
 
     paginator = EstimatedCountPaginator
     show_full_result_count = False
     show_facets = admin.ShowFacets.NEVER
     list_per_page = 100
     actions = None
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
         filtered = any(key not in NOT_FILTERS for key in request.GET)
@@ -158,7 +155,10 @@ class ReadOnlyAdmin(ReadOnlyPermissions, admin.ModelAdmin):
         """The filtered list as CSV, all pages (``inventory.admin.export``)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        return export_csv(self, request)
+        try:
+            return export_csv(self, request)
+        except QueryStringError as exc:  # the list's own check (``query_string``): a 400 saying why
+            return HttpResponseBadRequest(f"Refused: {exc}\n", content_type="text/plain; charset=utf-8")
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST":

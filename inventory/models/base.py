@@ -88,6 +88,18 @@ class SoftDeleteModel(NovaModel):
         abstract = True
 
 
+def shown(value, missing: str = "-") -> str:
+    """A column's value as a row's name shows it (``__str__``): ``missing`` when NULL or empty."""
+    return missing if value is None or value == "" else str(value)
+
+
+def named(name, key) -> str:
+    """``name (key)`` for rows with a name and a separate key; the key alone when they are the same."""
+    if name in (None, "") or str(name) == str(key):
+        return shown(key)
+    return f"{name} ({shown(key)})"
+
+
 def relation(to, *, constraint, related_name, db_column=None, to_field=None, null=False, one_to_one=False):
     """A relation between Nova tables, as the models declare every one of them.
 

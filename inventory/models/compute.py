@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from .base import SchemaFacts, SoftDeleteModel, relation
+from .base import SchemaFacts, SoftDeleteModel, relation, shown
 
 
 class BlockDeviceMapping(SoftDeleteModel):
@@ -20,6 +20,9 @@ class BlockDeviceMapping(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "block_device_mapping"
 
+    def __str__(self):
+        return f"{shown(self.device_name)} on instance {shown(self.instance_id)}"
+
 
 class InstanceAction(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -31,6 +34,9 @@ class InstanceAction(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "instance_actions"
+
+    def __str__(self):
+        return f"{shown(self.action)} on instance {shown(self.instance_id)}"
 
 
 class InstanceFault(SoftDeleteModel):
@@ -45,6 +51,9 @@ class InstanceFault(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "instance_faults"
 
+    def __str__(self):
+        return f"fault {shown(self.code)} on instance {shown(self.instance_id)}: {shown(self.message)}"
+
 
 class InstanceInfoCache(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -58,6 +67,9 @@ class InstanceInfoCache(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "instance_info_caches"
 
+    def __str__(self):
+        return f"network info of instance {shown(self.instance_id)}"
+
 
 class InstanceMetadata(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -67,6 +79,9 @@ class InstanceMetadata(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "instance_metadata"
+
+    def __str__(self):
+        return f"{shown(self.key)}={shown(self.value)}"
 
 
 class FlavorExtraSpec(SoftDeleteModel):
@@ -158,6 +173,9 @@ class Instance(SoftDeleteModel):
         indexes = [models.Index(fields=["project_id"], name="project_id")]
         constraints = [models.UniqueConstraint(fields=["uuid"], name="uuid")]
 
+    def __str__(self):
+        return f"{shown(self.display_name or self.hostname, f'instance {self.pk}')} ({shown(self.uuid, 'no uuid')})"
+
 
 class KeyPair(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -168,6 +186,9 @@ class KeyPair(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "key_pairs"
+
+    def __str__(self):
+        return f"{shown(self.name, f'key pair {self.pk}')} of user {shown(self.user_id)}"
 
 
 class Migration(SoftDeleteModel):
@@ -190,6 +211,12 @@ class Migration(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "migrations"
 
+    def __str__(self):
+        return (
+            f"migration of instance {shown(self.instance_id)}: "
+            f"{shown(self.source_compute)} → {shown(self.dest_compute)} ({shown(self.status)})"
+        )
+
 
 class S3Image(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -197,6 +224,9 @@ class S3Image(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "s3_images"
+
+    def __str__(self):
+        return f"S3 image {shown(self.uuid, str(self.pk))}"
 
 
 class VirtualStorageArray(SoftDeleteModel):
@@ -213,3 +243,6 @@ class VirtualStorageArray(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "virtual_storage_arrays"
+
+    def __str__(self):
+        return shown(self.display_name, f"storage array {self.pk}")

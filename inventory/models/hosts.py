@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from .base import SoftDeleteModel, relation
+from .base import SoftDeleteModel, relation, shown
 
 
 class AgentBuild(SoftDeleteModel):
@@ -17,6 +17,9 @@ class AgentBuild(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "agent_builds"
 
+    def __str__(self):
+        return f"agent {shown(self.version)} for {shown(self.hypervisor)} {shown(self.os)} {shown(self.architecture)}"
+
 
 class AggregateHost(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -25,6 +28,9 @@ class AggregateHost(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "aggregate_hosts"
+
+    def __str__(self):
+        return f"{shown(self.host)} in aggregate {shown(self.aggregate_id)}"
 
 
 class AggregateMetadata(SoftDeleteModel):
@@ -36,6 +42,9 @@ class AggregateMetadata(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "aggregate_metadata"
 
+    def __str__(self):
+        return f"{shown(self.key)}={shown(self.value)}"
+
 
 class Aggregate(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -45,6 +54,9 @@ class Aggregate(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "aggregates"
+
+    def __str__(self):
+        return shown(self.name, f"aggregate {self.pk}")
 
 
 class BandwidthUsage(SoftDeleteModel):
@@ -57,6 +69,9 @@ class BandwidthUsage(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "bw_usage_cache"
+
+    def __str__(self):
+        return f"bandwidth of {shown(self.mac)} since {shown(self.start_period)}"
 
 
 class Cell(SoftDeleteModel):
@@ -74,6 +89,9 @@ class Cell(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "cells"
+
+    def __str__(self):
+        return shown(self.name, f"cell {self.pk}")
 
 
 class ComputeNode(SoftDeleteModel):
@@ -98,6 +116,13 @@ class ComputeNode(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "compute_nodes"
 
+    def __str__(self):
+        # By host: the hypervisor's name, or its service's host when the page loaded the service.
+        host = self.hypervisor_hostname
+        if not host and ComputeNode.service.is_cached(self) and self.service is not None:
+            host = self.service.host
+        return shown(host, f"compute node {self.pk} (service {shown(self.service_id)})")
+
 
 class ConsolePool(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -112,6 +137,9 @@ class ConsolePool(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "console_pools"
 
+    def __str__(self):
+        return f"{shown(self.console_type)} console pool on {shown(self.host)}"
+
 
 class Console(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -123,6 +151,9 @@ class Console(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "consoles"
+
+    def __str__(self):
+        return f"console of {shown(self.instance_name)} on port {shown(self.port)}"
 
 
 class Service(SoftDeleteModel):
@@ -136,3 +167,6 @@ class Service(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "services"
+
+    def __str__(self):
+        return f"{shown(self.binary)} on {shown(self.host)}"

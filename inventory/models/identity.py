@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from .base import CompositeForeignKey, SchemaFacts, SoftDeleteModel, relation
+from .base import CompositeForeignKey, SchemaFacts, SoftDeleteModel, named, relation, shown
 
 
 class AuthToken(SoftDeleteModel):
@@ -15,6 +15,9 @@ class AuthToken(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "auth_tokens"
 
+    def __str__(self):
+        return f"auth token of user {shown(self.user_id)}"
+
 
 class Certificate(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -25,6 +28,9 @@ class Certificate(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "certificates"
 
+    def __str__(self):
+        return shown(self.file_name, f"certificate of {shown(self.user_id)} in {shown(self.project_id)}")
+
 
 class Project(SoftDeleteModel):
     id = models.CharField(primary_key=True, max_length=255)
@@ -34,6 +40,9 @@ class Project(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "projects"
+
+    def __str__(self):
+        return named(self.name, self.pk)
 
 
 class Quota(SoftDeleteModel):
@@ -49,6 +58,9 @@ class Quota(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "quotas"
 
+    def __str__(self):
+        return f"{shown(self.resource)} ≤ {shown(self.hard_limit)} for project {shown(self.project_id)}"
+
 
 class UserProjectMembership(SoftDeleteModel):
     pk = models.CompositePrimaryKey("user", "project")
@@ -61,6 +73,9 @@ class UserProjectMembership(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "user_project_association"
+
+    def __str__(self):
+        return f"{shown(self.user_id)} in project {shown(self.project_id)}"
 
 
 class UserProjectRole(SoftDeleteModel):
@@ -79,6 +94,9 @@ class UserProjectRole(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "user_project_role_association"
 
+    def __str__(self):
+        return f"{shown(self.user_id)} is {shown(self.role)} in project {shown(self.project_id)}"
+
 
 class UserRole(SoftDeleteModel):
     pk = models.CompositePrimaryKey("user", "role")
@@ -87,6 +105,9 @@ class UserRole(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "user_role_association"
+
+    def __str__(self):
+        return f"{shown(self.user_id)} is {shown(self.role)}"
 
 
 class User(SoftDeleteModel):
@@ -98,3 +119,7 @@ class User(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "users"
+
+    def __str__(self):
+        # Never a key: access_key and secret_key stay out of every page title.
+        return named(self.name, self.pk)

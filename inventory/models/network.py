@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from .base import SchemaFacts, SoftDeleteModel, relation
+from .base import SchemaFacts, SoftDeleteModel, relation, shown
 
 
 class DnsDomain(SoftDeleteModel):
@@ -13,6 +13,9 @@ class DnsDomain(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "dns_domains"
+
+    def __str__(self):
+        return shown(self.domain)
 
 
 class FixedIp(SoftDeleteModel):
@@ -37,6 +40,9 @@ class FixedIp(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "fixed_ips"
 
+    def __str__(self):
+        return shown(self.address, f"fixed IP {self.pk}")
+
 
 class FloatingIp(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -54,6 +60,9 @@ class FloatingIp(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "floating_ips"
+
+    def __str__(self):
+        return shown(self.address, f"floating IP {self.pk}")
 
 
 class Network(SoftDeleteModel):
@@ -86,6 +95,9 @@ class Network(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "networks"
 
+    def __str__(self):
+        return f"{shown(self.label, f'network {self.pk}')} ({shown(self.cidr or self.cidr_v6, 'no CIDR')})"
+
 
 class ProviderFirewallRule(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -97,6 +109,9 @@ class ProviderFirewallRule(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "provider_fw_rules"
 
+    def __str__(self):
+        return f"{shown(self.protocol)} {shown(self.from_port)}-{shown(self.to_port)} from {shown(self.cidr)}"
+
 
 class SecurityGroupInstance(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -105,6 +120,9 @@ class SecurityGroupInstance(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "security_group_instance_association"
+
+    def __str__(self):
+        return f"security group {shown(self.security_group_id)} on instance {shown(self.instance_id)}"
 
 
 class SecurityGroupRule(SoftDeleteModel):
@@ -119,6 +137,10 @@ class SecurityGroupRule(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "security_group_rules"
 
+    def __str__(self):
+        source = self.cidr or (f"group {self.group_id}" if self.group_id is not None else None)
+        return f"{shown(self.protocol)} {shown(self.from_port)}-{shown(self.to_port)} from {shown(source)}"
+
 
 class SecurityGroup(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -129,6 +151,9 @@ class SecurityGroup(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "security_groups"
+
+    def __str__(self):
+        return f"{shown(self.name, f'security group {self.pk}')} of project {shown(self.project_id)}"
 
 
 class VirtualInterface(SoftDeleteModel):
@@ -144,3 +169,6 @@ class VirtualInterface(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "virtual_interfaces"
+
+    def __str__(self):
+        return shown(self.address, f"virtual interface {self.pk}")

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from .base import SoftDeleteModel, relation
+from .base import SoftDeleteModel, relation, shown
 
 
 class IscsiTarget(SoftDeleteModel):
@@ -13,6 +13,9 @@ class IscsiTarget(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "iscsi_targets"
+
+    def __str__(self):
+        return f"iSCSI target {shown(self.target_num)} on {shown(self.host)}"
 
 
 class SmBackendConfig(SoftDeleteModel):
@@ -25,6 +28,9 @@ class SmBackendConfig(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "sm_backend_config"
 
+    def __str__(self):
+        return f"{shown(self.sr_type)} backend {shown(self.sr_uuid, str(self.pk))}"
+
 
 class SmFlavor(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -33,6 +39,9 @@ class SmFlavor(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "sm_flavors"
+
+    def __str__(self):
+        return shown(self.label, f"SM flavor {self.pk}")
 
 
 class SmVolume(SoftDeleteModel):
@@ -44,6 +53,9 @@ class SmVolume(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "sm_volume"
+
+    def __str__(self):
+        return f"SM volume {shown(self.vdi_uuid, str(self.pk))}"
 
 
 class Snapshot(SoftDeleteModel):
@@ -61,6 +73,9 @@ class Snapshot(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "snapshots"
 
+    def __str__(self):
+        return f"{shown(self.display_name, f'snapshot {self.pk}')} of volume {shown(self.volume_id)}"
+
 
 class VolumeMetadata(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -70,6 +85,9 @@ class VolumeMetadata(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "volume_metadata"
+
+    def __str__(self):
+        return f"{shown(self.key)}={shown(self.value)}"
 
 
 class VolumeTypeExtraSpec(SoftDeleteModel):
@@ -81,6 +99,9 @@ class VolumeTypeExtraSpec(SoftDeleteModel):
     class Meta(SoftDeleteModel.Meta):
         db_table = "volume_type_extra_specs"
 
+    def __str__(self):
+        return f"{shown(self.key)}={shown(self.value)}"
+
 
 class VolumeType(SoftDeleteModel):
     id = models.AutoField(primary_key=True)
@@ -88,6 +109,9 @@ class VolumeType(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "volume_types"
+
+    def __str__(self):
+        return shown(self.name, f"volume type {self.pk}")
 
 
 class Volume(SoftDeleteModel):
@@ -115,3 +139,6 @@ class Volume(SoftDeleteModel):
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "volumes"
+
+    def __str__(self):
+        return shown(self.display_name, f"volume {shown(self.ec2_id, str(self.pk))}")
