@@ -17,6 +17,8 @@ import environ
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from inventory.console.database import readonly_database
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -60,6 +62,18 @@ DATABASES = {
 }
 if env.str("NOVA_REPLICA_DATABASE_URL", default=""):
     DATABASES[NOVA_REPLICA_ALIAS] = _database("NOVA_REPLICA_DATABASE_URL", "")
+# The SQL console's read-only, time-limited alias (inventory/console; README "SQL console").
+NOVA_READONLY_ALIAS = "nova_readonly"
+NOVA_CONSOLE_TIMEOUT = env.float("NOVA_CONSOLE_TIMEOUT", default=10.0)
+NOVA_CONSOLE_MAX_ROWS = env.int("NOVA_CONSOLE_MAX_ROWS", default=10_000)
+NOVA_CONSOLE_CSV_MAX_ROWS = env.int("NOVA_CONSOLE_CSV_MAX_ROWS", default=1_000_000)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+DATABASES[NOVA_READONLY_ALIAS] = readonly_database(
+    _database("NOVA_READONLY_DATABASE_URL", "")
+    if env.str("NOVA_READONLY_DATABASE_URL", default="")
+    else DATABASES.get(NOVA_REPLICA_ALIAS, DATABASES[NOVA_DB_ALIAS]),
+    timeout_seconds=NOVA_CONSOLE_TIMEOUT,
+)
 DATABASE_ROUTERS = ["novaweb.router.NovaRouter"]
 
 INSTALLED_APPS = [
@@ -73,6 +87,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "inventory",
+    "inventory.console",
     "schema",
 ]
 
