@@ -33,7 +33,7 @@ PLAN_FORMAT = "novaweb-plan/1"
 
 
 class PlanError(Exception):
-    """A ``--plan`` file that cannot be read (exit 2)."""
+    """A ``--plan`` file that cannot be read (exit 2); see :mod:`schema.plan_file`."""
 
 
 class StalePlan(Exception):
@@ -238,19 +238,6 @@ def _drop_column(table: Table, name: str) -> None:
 
 
 # ---- --plan FILE -------------------------------------------------------------------------
-def load_plan_file(path: str) -> dict:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except OSError as exc:
-        raise PlanError(f"cannot read plan file {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise PlanError(f"plan file {path} is not JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != PLAN_FORMAT or "fingerprint" not in data:
-        raise PlanError(f"plan file {path} is not a novaweb plan (made by --dry-run --format json)")
-    return data
-
-
 def verify_plan_file(data: dict, plan: Plan, phases) -> None:
     """Refuse a plan made from another schema, or one whose statements differ from today's plan."""
     if data.get("vendor") != plan.vendor:

@@ -26,12 +26,12 @@ from schema.plan import (
     apply_statements,
     build_plan,
     kept_tables,
-    load_plan_file,
     verify_plan_file,
 )
+from schema.plan_file import load_plan_file
 from schema.reporting import format_rows
 from schema.seed import DEFAULT_FLAVORS, seed_default_flavors
-from schema.versioning import set_version, version_or_none
+from schema.versioning import identify, set_version, version_or_none
 
 FLAVOR_TABLE = "instance_types"
 #: Tables of a Django project's own database (auth, sessions, admin log, migrations).
@@ -101,12 +101,15 @@ class PhasedCommand(NovaCommand):
         comparison = compare(connection)
         live = comparison.live
         version = version_or_none(connection) if "migrate_version" in live else None
-        if version is not None and version > MODELS_VERSION:
+        release = identify(connection, live.tables)
+        if release is not None and release.newer:
             raise CommandExit(
                 EXIT_FLOW,
-                f"the database is at schema version {version}, newer than this tool's models "
-                f"({MODELS_VERSION}): this tool is older than that database; use a newer novaweb",
+                f"{release.summary}: the database is newer than this tool's models; not syncing it "
+                "(manage it with the Nova release that made it)",
             )
+        if release is not None:
+            self.say(release.summary)
         phase = sync_state.read_phase(connection, live.tables)
         nova_tables = [t for t in comparison.expected.tables if t != "migrate_version" and t in live]
         self.refuse_foreign_database(nova_tables, live)
@@ -188,18 +191,27 @@ class PhasedCommand(NovaCommand):
     def refuse_uncontrolled(self, survey: Survey) -> None:
         differences = self.uncontrolled_differences(survey)
         if differences:
-            self.stdout.write(
-                format_rows(
-                    ("TABLE", "DIFFERENCE", "OBJECT", "EXPECTED", "FOUND"),
-                    [(d.table, d.kind, d.object, d.expected or "-", d.found or "-") for d in differences],
-                )
-            )
-            raise CommandExit(
-                EXIT_FLOW,
+            refusal = (
                 f"the database has Nova's tables but is not under version control, and its schema differs "
-                f"from the models at version {MODELS_VERSION} in {len(differences)} ways (listed above): "
-                "not taking it over",
+                f"from the models at version {MODELS_VERSION} in {len(differences)} ways: not taking it over"
             )
+            if self.options["format"] == "json":
+                self.emit_json(
+                    {
+                        "database": self.options["database"],
+                        "error": refusal,
+                        "exit_code": EXIT_FLOW,
+                        "differences": [d.as_dict() for d in differences],
+                    }
+                )
+            else:
+                self.stdout.write(
+                    format_rows(
+                        ("TABLE", "DIFFERENCE", "OBJECT", "EXPECTED", "FOUND"),
+                        [(d.table, d.kind, d.object, d.expected or "-", d.found or "-") for d in differences],
+                    )
+                )
+            raise CommandExit(EXIT_FLOW, refusal)
 
     def uncontrolled_differences(self, survey: Survey):
         kept = set(self.kept_tables(survey.comparison))
