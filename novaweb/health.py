@@ -3,6 +3,10 @@
 200 with the Nova schema version when the Nova database (and its replica,
 when one is configured) answers and is at the models' version; 503 with the
 reason otherwise. JSON either way, never cached, no login, no cookies.
+
+An unreachable database is "unreachable" and a reference id: the driver's
+message (user names, host names) goes to the log under that reference, and
+to logged-in staff (``detail``), never to an anonymous caller.
 """
 
 from __future__ import annotations
@@ -13,17 +17,16 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from novaweb.database_errors import first_line, is_staff, log_database_error, new_reference
 from schema.models import MODELS_VERSION
 from schema.versioning import NotUnderVersionControl, current_version
 
 
 class Unhealthy(Exception):
-    pass
-
-
-def _first_line(exc) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    def __init__(self, reason: str, detail: str = "", reference: str = ""):
+        super().__init__(reason)
+        self.detail = detail
+        self.reference = reference
 
 
 def schema_version(alias: str) -> int:
@@ -35,7 +38,9 @@ def schema_version(alias: str) -> int:
     except NotUnderVersionControl as exc:
         raise Unhealthy(f"{exc}: run `manage.py db_sync`") from None
     except DatabaseError as exc:
-        raise Unhealthy(f"database '{alias}' is unreachable: {_first_line(exc)}") from None
+        reference = new_reference()
+        log_database_error(exc, alias, reference, "unavailable", "/healthz")
+        raise Unhealthy(f"database '{alias}' is unreachable", first_line(exc), reference) from None
     if version != MODELS_VERSION:
         action = "run `manage.py db_sync`" if version < MODELS_VERSION else "deploy a matching novaweb"
         raise Unhealthy(
@@ -58,6 +63,10 @@ def healthz(request):
             body["status"] = "unavailable"
             body["reason"] = str(exc)
             body["databases"][alias] = "unavailable"
+            if exc.reference:
+                body["reference"] = exc.reference
+            if exc.detail and is_staff(request):
+                body["detail"] = exc.detail
             return JsonResponse(body, status=503)
         body["databases"][alias] = "ok"
         body["schema_version"] = body["schema_version"] or version

@@ -14,6 +14,8 @@ from django.contrib import admin
 from inventory import states
 from inventory.models import Flavor, Project, Service
 
+from .query_string import nova_alias, value_refusal
+
 
 class DeletedFilter(admin.SimpleListFilter):
     """Soft-deleted rows are hidden unless asked for: live (default) / deleted / all."""
@@ -21,6 +23,12 @@ class DeletedFilter(admin.SimpleListFilter):
     title = "deleted"
     parameter_name = "deleted"
     CHOICES = (("live", "Live"), ("deleted", "Soft-deleted"), ("all", "All"))
+
+    @classmethod
+    def refusal(cls, value, model_admin):
+        """Why ``value`` is not one of the filter's choices (the query-string check, ``query_string``)."""
+        choices = [choice for choice, _ in cls.CHOICES]
+        return None if value in choices else f"expected one of {', '.join(choices)}."
 
     def lookups(self, request, model_admin):
         return self.CHOICES[1:]
@@ -53,6 +61,14 @@ class ChoiceFilter(admin.SimpleListFilter):
 
     def choice_list(self, request):
         raise NotImplementedError
+
+    @classmethod
+    def refusal(cls, value, model_admin):
+        """Why ``value`` cannot be in the filtered column (the query-string check, ``query_string``)."""
+        if value == "none" and cls.nullable:
+            return None
+        field = model_admin.model._meta.get_field(cls.field)
+        return value_refusal(field, value, nova_alias(model_admin))
 
     def lookups(self, request, model_admin):
         choices = list(self.choice_list(request))
