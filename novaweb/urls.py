@@ -9,6 +9,7 @@ from novaweb.health import healthz
 
 urlpatterns = [
     path("admin/schema/", include("schema.admin_views")),
+    path("admin/console/", include("inventory.console.urls")),
     path(
         "admin/inventory/dashboard/",
         admin.site.admin_view(permission_required(DASHBOARD_PERMISSION, raise_exception=True)(dashboard_view)),
