@@ -107,8 +107,8 @@ def test_the_lockout_ends_after_the_cool_off(client, operator):
     assert _login(client, "operator", PASSWORD).status_code == 302 and _signed_in(client)
 
 
-def test_attempts_are_stored_in_djangos_database_never_novas(client, operator, make_db, nova_db_alias):
-    nova = make_db("dump", backend="sqlite")
+def test_attempts_are_stored_in_djangos_database_never_novas(client, operator, db_factory, nova_db_alias):
+    nova = db_factory("sqlite", "dump")
     nova_db_alias(nova, alias="nova")
     _fail(client, 2)
     assert router.db_for_write(AccessAttempt) == "default"
@@ -153,8 +153,8 @@ def _assert_security_headers(response, url):
     assert response["Referrer-Policy"] == "same-origin", url
 
 
-def test_the_login_page_and_every_admin_page_carry_the_security_headers(client, operator, make_db, nova_db_alias):
-    nova_db_alias(make_db("dump", backend="sqlite"), alias="nova")
+def test_the_login_page_and_every_admin_page_carry_the_security_headers(client, operator, db_factory, nova_db_alias):
+    nova_db_alias(db_factory("sqlite", "dump"), alias="nova")
     _assert_security_headers(client.get(LOGIN), LOGIN)
     client.force_login(operator)
     for url in [
@@ -170,8 +170,8 @@ def test_the_login_page_and_every_admin_page_carry_the_security_headers(client, 
         _assert_security_headers(response, url)
 
 
-def test_an_inline_style_of_the_schema_page_carries_the_policys_nonce(client, operator, make_db, nova_db_alias):
-    nova_db_alias(make_db("dump", backend="sqlite"), alias="nova")
+def test_an_inline_style_of_the_schema_page_carries_the_policys_nonce(client, operator, db_factory, nova_db_alias):
+    nova_db_alias(db_factory("sqlite", "dump"), alias="nova")
     client.force_login(operator)
     response = client.get("/admin/schema/")
     nonces = {n for n in _directives(response)["style-src"] if n.startswith("'nonce-")}
