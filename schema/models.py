@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from inventory.models.base import NovaModel
+from inventory.models.base import NovaModel, shown
 
 #: The schema version the models describe: Nova Essex (2012.1).
 MODELS_VERSION = 82
@@ -22,4 +22,4 @@ class MigrateVersion(NovaModel):
         permissions = [("operate_schema", "Can run the schema page's actions")]
 
     def __str__(self):
-        return f"{self.repository_id} at {self.version}"
+        return f"{shown(self.repository_id)} at version {shown(self.version)}"

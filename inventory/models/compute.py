@@ -94,7 +94,7 @@ class FlavorExtraSpec(SoftDeleteModel):
         db_table = "instance_type_extra_specs"
 
     def __str__(self):
-        return f"{self.key}={self.value}"
+        return f"{shown(self.key)}={shown(self.value)}"
 
 
 class Flavor(SoftDeleteModel):
