@@ -21,6 +21,8 @@ packages=(
   default-libmysqlclient-dev
   pkg-config
   graphviz
+  mariadb-client       # mariadb-dump / mariadb: db_snapshot, db_restore
+  postgresql-client    # pg_dump / pg_restore
   chromium
 )
 missing=()

@@ -13,10 +13,11 @@ from django.core.management.base import CommandError
 
 from schema.management.base import EXIT_USAGE
 from schema.management.phased import PhasedCommand
+from schema.management.recoverable import RecoverableSync
 from schema.models import MODELS_VERSION
 
 
-class Command(PhasedCommand):
+class Command(RecoverableSync, PhasedCommand):
     help = (
         f"Bring the Nova database to the models' schema (version {MODELS_VERSION}): expand, migrate and "
         "contract in order, then record the version."
