@@ -6,11 +6,14 @@ the server fail (a 503) or store something else:
 - text: the characters the column's character set can store. MySQL/MariaDB:
   the column's own charset from ``information_schema.COLUMNS`` (Essex tables
   are often ``utf8``, MySQL's 3-byte ``utf8mb3``, which has no emoji; older
-  ones ``latin1``); PostgreSQL: the database's ``server_encoding``, and never
+  ones ``latin1``), and the session's (``character_set_client``: novaweb
+  connects with ``utf8`` unless the URL says otherwise); PostgreSQL: the database's ``server_encoding``, and never
   a NUL character; SQLite stores any text.
 - floats: a single-precision column (MySQL's ``FLOAT``, PostgreSQL's ``real``)
-  holds about 7 significant digits between 1.17549e-38 and 3.40282e+38; a
-  value it would store as 0.0 or as a visibly different number is refused.
+  holds 6 significant digits (``FLT_DIG``) between 1.17549e-38 and
+  3.40282e+38; a value it would store as 0.0, or as a number that differs
+  from it by more than one part in a million (a tiny value stored as a
+  subnormal), is refused.
   Double-precision columns (PostgreSQL's Essex ``rxtx_factor``, SQLite's
   ``REAL``) hold any finite float.
 
@@ -30,6 +33,8 @@ from django.core.exceptions import ValidationError
 from django.db import connections, router
 
 CACHE_SECONDS = 60.0
+#: How far the stored float may be from the value entered, relatively: 6 significant digits.
+FLOAT_TOLERANCE = 1e-6
 
 #: MySQL charsets whose range is the Basic Multilingual Plane (no 4-byte UTF-8 characters).
 MYSQL_BMP_ONLY = {"utf8", "utf8mb3", "ucs2"}
@@ -106,13 +111,15 @@ def _codec(name: str | None) -> str | None:
 def _read_catalog(connection, table: str) -> dict[str, ColumnStorage]:
     with connection.cursor() as cursor:
         if connection.vendor == "mysql":
+            cursor.execute("SELECT @@character_set_client")
+            client_bmp_only = cursor.fetchone()[0].lower() in MYSQL_BMP_ONLY
             cursor.execute(
                 "SELECT column_name, data_type, character_set_name FROM information_schema.columns "
                 "WHERE table_schema = DATABASE() AND table_name = %s",
                 [table],
             )
             return {
-                name: _mysql_column(table, name, data_type.lower(), charset)
+                name: _mysql_column(table, name, data_type.lower(), charset, client_bmp_only)
                 for name, data_type, charset in cursor.fetchall()
             }
         if connection.vendor == "postgresql":
@@ -133,15 +140,17 @@ def _read_catalog(connection, table: str) -> dict[str, ColumnStorage]:
     return {}
 
 
-def _mysql_column(table, name, data_type, charset) -> ColumnStorage:
+def _mysql_column(table, name, data_type, charset, client_bmp_only) -> ColumnStorage:
     if charset is None:
         return ColumnStorage(table, name, single_precision=data_type == "float")
     charset = charset.lower()
     if charset in MYSQL_ANY:
+        if client_bmp_only:  # the session cannot send what the column could hold
+            return ColumnStorage(table, name, charset=f"{charset}, over a utf8mb3 connection", bmp_only=True)
         return ColumnStorage(table, name, charset=charset)
     if charset in MYSQL_BMP_ONLY:
         return ColumnStorage(table, name, charset=charset, bmp_only=True)
-    return ColumnStorage(table, name, charset=charset, codec=_codec(charset))
+    return ColumnStorage(table, name, charset=charset, codec=_codec(charset), bmp_only=client_bmp_only)
 
 
 # --- validators --------------------------------------------------------------------------
@@ -173,8 +182,8 @@ def validate_float(value: float, model, field_name: str, label: str, *, using: s
     """``value`` or a ValidationError when the column would store something else (0.0, a rounded tiny value)."""
     storage = column_storage(model, field_name, using=using)
     stored = storage.stored_float(value)
-    # A normal single-precision value is within 2**-24 of the original; a subnormal or zero is not.
-    if stored == 0.0 or abs(stored - value) > abs(value) * 2.0**-23:
+    # A normal single-precision value is within 2**-24 of the original; a small subnormal or zero is not.
+    if stored == 0.0 or abs(stored - value) > abs(value) * FLOAT_TOLERANCE:
         raise ValidationError(
             f"{label} {value:g} cannot be stored: the column {storage.table}.{storage.column} is a "
             f"single-precision FLOAT (about 1.17549e-38 to 3.40282e+38) and would hold {stored:g}.",

@@ -64,11 +64,11 @@ class Conflict:
     unknown: bool = False
 
     def message(self) -> str:
-        name = self.flavor.name
+        this = f"This flavor ({self.flavor.name})"
         if self.unknown:
-            head = f"{name} could not be checked for changes made since you opened it (the form carried no version)"
+            head = f"{this} could not be checked for changes made since you opened it (the form carried no version)"
         else:
-            head = f"{name} was {self._by_whom()} since you opened it"
+            head = f"{this} was {self._by_whom()} since you opened it"
             if self.changes:
                 head += ": " + ", ".join(self.changes)
         yours = f" ({', '.join(self.unsaved)})" if self.unsaved else ""
