@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import permission_required
 from django.urls import include, path
 
 from inventory.admin.dashboard import dashboard_view
+from inventory.metrics.view import metrics_view
 from inventory.roles import DASHBOARD_PERMISSION
 from novaweb.health import healthz
 
@@ -17,6 +18,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics_view, name="metrics"),
 ]
 
 if "debug_toolbar" in settings.INSTALLED_APPS:
