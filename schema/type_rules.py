@@ -118,7 +118,7 @@ def lost_values_condition(dialect, column_sql: str, old: str, new: str) -> str |
     if want.family == "integer":
         if have.family == "text":
             number = dialect.SQL_TO_NUMBER.format(c)
-            canonical = dialect.regex_sql(c, r"^-?(0|[1-9][0-9]{0,19})")
+            canonical = dialect.regex_sql(c, r"^(0|-?[1-9][0-9]{0,19})")
             return f"(CASE WHEN {canonical} THEN ({number} < {want.low} OR {number} > {want.high}) ELSE 1 = 1 END)"
         return f"({c} < {want.low} OR {c} > {want.high})"
     if want.family == "float":
