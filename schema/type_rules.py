@@ -84,8 +84,11 @@ def _fits(have: TypeInfo, want: TypeInfo) -> bool:
         if want.chars is not None and (have.chars is None or have.chars > want.chars):
             return False
         if want.bytes is not None:
-            have_bytes = have.bytes if have.bytes is not None else (
-                have.chars * MAX_BYTES_PER_CHAR if have.chars is not None else None)
+            have_bytes = (
+                have.bytes
+                if have.bytes is not None
+                else (have.chars * MAX_BYTES_PER_CHAR if have.chars is not None else None)
+            )
             return have_bytes is not None and have_bytes <= want.bytes
         return True
     return have == want

@@ -56,8 +56,10 @@ def test_archive_refuses_a_shadow_table_too_narrow_for_the_rows(backend, make_db
     non_strict(alias)
     assert call("db_sync", database=alias).code == 0
     db.execute("CREATE TABLE shadow_instances LIKE instances")
-    db.execute("ALTER TABLE shadow_instances MODIFY id int NOT NULL, DROP PRIMARY KEY, "
-               "ADD COLUMN shadow_id int NOT NULL AUTO_INCREMENT PRIMARY KEY FIRST")
+    db.execute(
+        "ALTER TABLE shadow_instances MODIFY id int NOT NULL, DROP PRIMARY KEY, "
+        "ADD COLUMN shadow_id int NOT NULL AUTO_INCREMENT PRIMARY KEY FIRST"
+    )
     db.execute(f"ALTER TABLE shadow_instances MODIFY hostname {width}")
     gone = datetime.datetime(2012, 1, 1)
     db.execute(
@@ -83,12 +85,16 @@ def test_archive_checks_shadow_columns_on_every_backend(backend, make_db, nova_d
     db = make_db("dump")
     alias = nova_db_alias(db)
     q = lambda name: quote(backend, name)  # noqa: E731
-    db.execute(f"CREATE TABLE {q('shadow_s3_images')} ({q('shadow_id')} integer primary key, id integer, "
-               f"uuid varchar(3), created_at {'timestamp' if backend == 'postgresql' else 'datetime'}, "
-               "updated_at varchar(30), deleted_at varchar(30), deleted integer)")
+    db.execute(
+        f"CREATE TABLE {q('shadow_s3_images')} ({q('shadow_id')} integer primary key, id integer, "
+        f"uuid varchar(3), created_at {'timestamp' if backend == 'postgresql' else 'datetime'}, "
+        "updated_at varchar(30), deleted_at varchar(30), deleted integer)"
+    )
     p = db.placeholder
-    db.execute(f"INSERT INTO s3_images (id, uuid, deleted, deleted_at) VALUES (1, 'abcdef', {p}, {p})",
-               (True, datetime.datetime(2012, 1, 1)))
+    db.execute(
+        f"INSERT INTO s3_images (id, uuid, deleted, deleted_at) VALUES (1, 'abcdef', {p}, {p})",
+        (True, datetime.datetime(2012, 1, 1)),
+    )
     result = call("db_archive_deleted_rows", database=alias, max_rows=10)
     assert result.code == 2, result
     assert "shadow_s3_images" in result.err and "Traceback" not in result.err

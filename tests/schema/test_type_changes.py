@@ -39,27 +39,67 @@ class Case:
 HOSTNAME_300 = "h" * 300
 CASES = [
     # unbounded text -> varchar(255): the issue's example, and its variations
-    Case("bw_usage_cache", "mac", {"postgresql": "varchar", "mysql": "text", "sqlite": "TEXT"},
-         ["a" * 255, HOSTNAME_300], REFUSED),
-    Case("bw_usage_cache", "mac", {"postgresql": "text", "mysql": "mediumtext", "sqlite": "CLOB"},
-         ["a" * 256], REFUSED),
-    Case("bw_usage_cache", "mac", {"postgresql": "varchar(300)", "mysql": "varchar(300)", "sqlite": "VARCHAR(300)"},
-         ["é" * 255, "", "x"], KEPT),
-    Case("bw_usage_cache", "mac", {"postgresql": "varchar", "mysql": "longtext", "sqlite": "TEXT"},
-         ["ü" * 255, "short"], KEPT),
-    Case("bw_usage_cache", "mac", {"postgresql": "varchar(20)", "mysql": "varchar(20)", "sqlite": "VARCHAR(20)"},
-         ["x" * 20], KEPT),  # a widening
+    Case(
+        "bw_usage_cache",
+        "mac",
+        {"postgresql": "varchar", "mysql": "text", "sqlite": "TEXT"},
+        ["a" * 255, HOSTNAME_300],
+        REFUSED,
+    ),
+    Case(
+        "bw_usage_cache", "mac", {"postgresql": "text", "mysql": "mediumtext", "sqlite": "CLOB"}, ["a" * 256], REFUSED
+    ),
+    Case(
+        "bw_usage_cache",
+        "mac",
+        {"postgresql": "varchar(300)", "mysql": "varchar(300)", "sqlite": "VARCHAR(300)"},
+        ["é" * 255, "", "x"],
+        KEPT,
+    ),
+    Case(
+        "bw_usage_cache",
+        "mac",
+        {"postgresql": "varchar", "mysql": "longtext", "sqlite": "TEXT"},
+        ["ü" * 255, "short"],
+        KEPT,
+    ),
+    Case(
+        "bw_usage_cache",
+        "mac",
+        {"postgresql": "varchar(20)", "mysql": "varchar(20)", "sqlite": "VARCHAR(20)"},
+        ["x" * 20],
+        KEPT,
+    ),  # a widening
     # integers: sign and range
-    Case("instance_types", "memory_mb", {"mysql": "int unsigned", "postgresql": "bigint", "sqlite": "BIGINT"},
-         [2**31], REFUSED),
-    Case("instance_types", "memory_mb", {"mysql": "int unsigned", "postgresql": "bigint", "sqlite": "BIGINT"},
-         [2**31 - 1, 0, 1], KEPT),
-    Case("instance_types", "memory_mb", {"mysql": "bigint", "postgresql": "bigint", "sqlite": "BIGINT"},
-         [-(2**31) - 1], REFUSED),
-    Case("instance_types", "memory_mb", {"mysql": "bigint", "postgresql": "bigint", "sqlite": "BIGINT"},
-         [-(2**31), 2**31 - 1], KEPT),
-    Case("bw_usage_cache", "bw_in", {"mysql": "bigint unsigned", "postgresql": "numeric(20,0)"},
-         [2**64 - 1], REFUSED),
+    Case(
+        "instance_types",
+        "memory_mb",
+        {"mysql": "int unsigned", "postgresql": "bigint", "sqlite": "BIGINT"},
+        [2**31],
+        REFUSED,
+    ),
+    Case(
+        "instance_types",
+        "memory_mb",
+        {"mysql": "int unsigned", "postgresql": "bigint", "sqlite": "BIGINT"},
+        [2**31 - 1, 0, 1],
+        KEPT,
+    ),
+    Case(
+        "instance_types",
+        "memory_mb",
+        {"mysql": "bigint", "postgresql": "bigint", "sqlite": "BIGINT"},
+        [-(2**31) - 1],
+        REFUSED,
+    ),
+    Case(
+        "instance_types",
+        "memory_mb",
+        {"mysql": "bigint", "postgresql": "bigint", "sqlite": "BIGINT"},
+        [-(2**31), 2**31 - 1],
+        KEPT,
+    ),
+    Case("bw_usage_cache", "bw_in", {"mysql": "bigint unsigned", "postgresql": "numeric(20,0)"}, [2**64 - 1], REFUSED),
     Case("bw_usage_cache", "bw_in", {"mysql": "bigint unsigned"}, [2**63 - 1, 0], KEPT),
     # floats: MySQL's float is single precision
     Case("instance_types", "rxtx_factor", {"mysql": "double"}, [0.1], REFUSED),
@@ -68,24 +108,64 @@ CASES = [
     Case("instance_types", "rxtx_factor", {"postgresql": "real"}, [0.5, 1.0], KEPT),
     Case("instance_types", "rxtx_factor", {"postgresql": "numeric", "mysql": "decimal(10,2)"}, [1.5], REFUSED),
     # across families: text holding numbers -> int, checked value by value
-    Case("instance_types", "memory_mb", {"mysql": "varchar(20)", "postgresql": "varchar(20)", "sqlite": "VARCHAR(20)"},
-         ["123", "-5", "0"], KEPT),
-    Case("instance_types", "memory_mb", {"mysql": "varchar(20)", "postgresql": "varchar(20)", "sqlite": "VARCHAR(20)"},
-         ["007"], REFUSED),
-    Case("instance_types", "memory_mb", {"mysql": "varchar(20)", "postgresql": "varchar(20)", "sqlite": "VARCHAR(20)"},
-         ["2147483648"], REFUSED),
-    Case("instance_types", "memory_mb", {"mysql": "varchar(20)", "postgresql": "varchar(20)", "sqlite": "VARCHAR(20)"},
-         ["5\n"], REFUSED),
-    Case("instance_types", "memory_mb", {"mysql": "varchar(20)", "postgresql": "varchar(20)", "sqlite": "VARCHAR(20)"},
-         ["12.5", " 7", "abc"], REFUSED),
+    Case(
+        "instance_types",
+        "memory_mb",
+        {"mysql": "varchar(20)", "postgresql": "varchar(20)", "sqlite": "VARCHAR(20)"},
+        ["123", "-5", "0"],
+        KEPT,
+    ),
+    Case(
+        "instance_types",
+        "memory_mb",
+        {"mysql": "varchar(20)", "postgresql": "varchar(20)", "sqlite": "VARCHAR(20)"},
+        ["007"],
+        REFUSED,
+    ),
+    Case(
+        "instance_types",
+        "memory_mb",
+        {"mysql": "varchar(20)", "postgresql": "varchar(20)", "sqlite": "VARCHAR(20)"},
+        ["2147483648"],
+        REFUSED,
+    ),
+    Case(
+        "instance_types",
+        "memory_mb",
+        {"mysql": "varchar(20)", "postgresql": "varchar(20)", "sqlite": "VARCHAR(20)"},
+        ["5\n"],
+        REFUSED,
+    ),
+    Case(
+        "instance_types",
+        "memory_mb",
+        {"mysql": "varchar(20)", "postgresql": "varchar(20)", "sqlite": "VARCHAR(20)"},
+        ["12.5", " 7", "abc"],
+        REFUSED,
+    ),
     # int -> varchar(n): the text form must fit
-    Case("bw_usage_cache", "mac", {"mysql": "bigint", "postgresql": "bigint", "sqlite": "BIGINT"},
-         [-(2**63), 2**63 - 1], KEPT),
+    Case(
+        "bw_usage_cache",
+        "mac",
+        {"mysql": "bigint", "postgresql": "bigint", "sqlite": "BIGINT"},
+        [-(2**63), 2**63 - 1],
+        KEPT,
+    ),
     # other families: refused while a value is there
-    Case("bw_usage_cache", "start_period", {"mysql": "varchar(40)", "postgresql": "varchar(40)", "sqlite": "VARCHAR(40)"},
-         ["2012-01-01 00:00:00"], REFUSED),
-    Case("bw_usage_cache", "bw_in", {"mysql": "double", "postgresql": "double precision", "sqlite": "REAL"},
-         [1.5], REFUSED),
+    Case(
+        "bw_usage_cache",
+        "start_period",
+        {"mysql": "varchar(40)", "postgresql": "varchar(40)", "sqlite": "VARCHAR(40)"},
+        ["2012-01-01 00:00:00"],
+        REFUSED,
+    ),
+    Case(
+        "bw_usage_cache",
+        "bw_in",
+        {"mysql": "double", "postgresql": "double precision", "sqlite": "REAL"},
+        [1.5],
+        REFUSED,
+    ),
     # MySQL's TEXT holds 65,535 bytes, whatever the characters
     Case("instances", "key_data", {"mysql": "mediumtext"}, ["é" * 40000], REFUSED),
     Case("instances", "key_data", {"mysql": "mediumtext"}, ["é" * 30000], KEPT),
@@ -120,7 +200,7 @@ def column_type(db, table, column):
 
 
 def values_of(db, table, column):
-    return [row[0] for row in db.fetchall(f'SELECT {_q(db, column)} FROM {_q(db, table)} ORDER BY id')]
+    return [row[0] for row in db.fetchall(f"SELECT {_q(db, column)} FROM {_q(db, table)} ORDER BY id")]
 
 
 def _q(db, name):
@@ -153,8 +233,9 @@ def fill(db, case):
     """One row per value of ``case``, every other NOT NULL column given a plain value."""
     p = db.placeholder
     db.execute(f"DELETE FROM {_q(db, case.table)}")
-    required = [(c[0], c[1]) for c in catalog(db)[case.table]["columns"]
-                if c[2] is False and c[0] not in ("id", case.column)]
+    required = [
+        (c[0], c[1]) for c in catalog(db)[case.table]["columns"] if c[2] is False and c[0] not in ("id", case.column)
+    ]
     names = ["id", case.column, *(name for name, _ in required)]
     columns = ", ".join(_q(db, n) for n in names)
     marks = ", ".join([p] * len(names))
@@ -229,8 +310,13 @@ def test_refusal_names_the_operation_and_counts_the_values(backend, synced):
 
 # ---- the condition itself, against Python's arithmetic ---------------------------------------
 INTEGER_TYPES = {
-    "mysql": {"tinyint": (-128, 127), "smallint": (-(2**15), 2**15 - 1), "int": (-(2**31), 2**31 - 1),
-              "int unsigned": (0, 2**32 - 1), "bigint": (-(2**63), 2**63 - 1)},
+    "mysql": {
+        "tinyint": (-128, 127),
+        "smallint": (-(2**15), 2**15 - 1),
+        "int": (-(2**31), 2**31 - 1),
+        "int unsigned": (0, 2**32 - 1),
+        "bigint": (-(2**63), 2**63 - 1),
+    },
     "postgresql": {"smallint": (-(2**15), 2**15 - 1), "int": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)},
     "sqlite": {"int": (-(2**31), 2**31 - 1), "bigint": (-(2**63), 2**63 - 1)},
 }
@@ -269,9 +355,12 @@ def test_lost_values_condition_agrees_with_python(backend, scratch_alias, data):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=st.text(alphabet=st.characters(codec="utf-8", max_codepoint=0xFFFF, exclude_categories=["Cs"]),
-                    max_size=40).filter(lambda s: "\x00" not in s),
-       width=st.integers(1, 30))
+@given(
+    text=st.text(
+        alphabet=st.characters(codec="utf-8", max_codepoint=0xFFFF, exclude_categories=["Cs"]), max_size=40
+    ).filter(lambda s: "\x00" not in s),
+    width=st.integers(1, 30),
+)
 def test_text_length_condition_agrees_with_python(backend, scratch_alias, text, width):
     from django.db import connections
 
