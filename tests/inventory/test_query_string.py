@@ -149,19 +149,23 @@ def test_invalid_filter_values_are_a_message_on_the_list(nova, admin_client, url
         assert message in export.content.decode()
 
 
-@pytest.mark.parametrize(
-    ("backend_only", "params"),
-    [("sqlite", {"q": "x" * 200_000}), ("postgresql", {"host": "a\x00b"}), ("postgresql", {"q": "a\x00b"})],
-)
-def test_input_the_database_refuses_is_a_message_not_a_503(nova, admin_client, monkeypatch, backend_only, params):
+#: Input each database itself refuses (MariaDB compares any string without an error).
+DATABASE_REFUSES = {
+    "sqlite": [{"q": "x" * 200_000}, {"q": "%" * 60_000}],  # "LIKE or GLOB pattern too complex"
+    "postgresql": [{"host": "a\x00b"}, {"project_id": "\x00"}],  # "text fields cannot contain NUL"
+}
+
+
+def test_input_the_database_refuses_is_a_message_not_a_503(nova, admin_client, monkeypatch):
     """Past the query-string check, the database's own refusal of the input is still a message on the list."""
-    if nova.backend != backend_only:
-        pytest.skip(f"{backend_only} refuses this input")
+    if nova.backend not in DATABASE_REFUSES:
+        pytest.skip("MariaDB refuses none of these inputs")
     monkeypatch.setattr(query_string, "any_value_refusal", lambda value: None)
-    html = refused(admin_client, LIST_URL, params)
-    assert "the database refused this query" in html
-    export = admin_client.get(LIST_URL + "export.csv", params)
-    assert export.status_code == 400 and "the database refused this query" in export.content.decode()
+    for params in DATABASE_REFUSES[nova.backend]:
+        html = refused(admin_client, LIST_URL, params)
+        assert "the database refused this query" in html
+        export = admin_client.get(LIST_URL + "export.csv", params)
+        assert export.status_code == 400 and "the database refused this query" in export.content.decode()
 
 
 def test_a_page_past_the_end_is_a_message(nova, admin_client, monkeypatch):
