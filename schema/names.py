@@ -16,10 +16,7 @@ function here; SQL identifiers are the dialect's (``Dialect.quote``).
 from __future__ import annotations
 
 import re
-import unicodedata
 
-#: Unicode categories that do not print: controls (C0, C1), format (bidi, zero width), separators.
-_UNPRINTABLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _ID_SAFE = re.compile(r"[A-Za-z0-9_]")
 
@@ -32,11 +29,15 @@ def _escape(char: str) -> str:
 
 
 def printable(text) -> str:
-    """``text`` on one line, every non-printing character written as a Python-style escape."""
+    """``text`` on one line, every non-printing character written as a Python-style escape.
+
+    Non-printing as Python's ``str.isprintable`` has it: controls, format
+    characters (bidi overrides, zero-width), separators other than the space.
+    """
     text = "" if text is None else str(text)
     if text.isprintable():
         return text
-    return "".join(_escape(c) if unicodedata.category(c) in _UNPRINTABLE_CATEGORIES else c for c in text)
+    return "".join(c if c.isprintable() else _escape(c) for c in text)
 
 
 def html_id(name: str) -> str:
