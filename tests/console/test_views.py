@@ -141,3 +141,19 @@ def test_anonymous_and_staff_without_the_permission_get_nothing(client, django_u
     assert client.get(url).status_code == 403
     assert client.post(CONSOLE, {"sql": "SELECT uuid FROM instances"}).status_code == 403
     assert not QueryLog.objects.exists()
+
+
+def test_no_role_has_the_console_until_it_is_granted(client, django_user_model, readonly):
+    from django.contrib.auth.models import Group
+
+    from inventory.roles import sync_roles
+
+    sync_roles()
+    viewer = django_user_model.objects.create_user("viewer", password="viewer-password", is_staff=True)
+    viewer.groups.add(Group.objects.get(name="viewer"))
+    assert not Group.objects.filter(permissions__codename="run_sql").exists()
+    client.force_login(viewer)
+    assert client.get(CONSOLE).status_code == 403
+    viewer.user_permissions.add(Permission.objects.get(content_type__app_label="console", codename="run_sql"))
+    client.force_login(django_user_model.objects.get(pk=viewer.pk))  # a fresh permission cache
+    assert run(client, "SELECT count(*) FROM instances").status_code == 200
