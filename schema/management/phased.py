@@ -105,7 +105,7 @@ class PhasedCommand(NovaCommand):
         if release is not None and release.newer:
             raise CommandExit(
                 EXIT_FLOW,
-                f"{release.summary}: the database is newer than this tool's models; not syncing it "
+                f"{release.summary}: this tool is older than that database; not syncing it "
                 "(manage it with the Nova release that made it)",
             )
         if release is not None:
