@@ -63,7 +63,8 @@ class Archiver:
 
     def __init__(self, connection, *, before=None, batch_size: int | None = None, on_progress=None):
         self.connection = connection
-        self.quote = connection.ops.quote_name
+        # every statement of an archive run has parameters: "%" in a name is doubled
+        self.quote = dialect_for(connection).quote_for_params
         self.before = connection.ops.adapt_datetimefield_value(before) if before is not None else None
         self.batch_size = batch_size or self.BATCH_SIZE
         self.on_progress = on_progress or (lambda n: None)

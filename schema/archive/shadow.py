@@ -69,7 +69,7 @@ def ensure_shadow_table(connection, table: Table, live: Schema) -> Table:
         have = Table(want.name)
     else:
         check_shadow_holds(table, have, writer.dialect)
-        quote = connection.ops.quote_name
+        quote = writer.quote
         statements = [
             f"ALTER TABLE {quote(want.name)} ADD COLUMN {writer.dialect.column_definition(quote, column)}"
             for name, column in want.columns.items()
