@@ -14,6 +14,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..dialects import dialect_for
 from ..schema import Table
 from .manifest import TableState
 
@@ -74,7 +75,7 @@ class SnapshotBackend:
     def __init__(self, connection):
         self.connection = connection
         self.settings = connection.settings_dict
-        self.quote = connection.ops.quote_name
+        self.quote = dialect_for(connection).quote
 
     # ---- tools --------------------------------------------------------------------
     def check_tools(self) -> None:

@@ -16,13 +16,12 @@ from pathlib import Path
 
 from django.db import DatabaseError, transaction
 
+from ..dialects.base import quote_identifier
 from ..schema import Table
 from .base import SnapshotBackend, hashed_columns, order_columns
 from .manifest import TableState
 
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
+_quote = quote_identifier  # for a raw sqlite3 connection, outside Django
 
 
 def file_states(path, tables: list[Table], progress=None) -> list[TableState]:
