@@ -220,3 +220,19 @@ def test_archive_and_purge_work_beside_hostile_names(hostile_db, nova_db_alias):
     assert f"Deleted 1 rows from {T_SHADOW}" in purged.out
     assert [r[0] for r in hostile_db.fetchall(f"SELECT id FROM {shadow}")] == [2]
     assert {name: catalog(hostile_db)[name] for name in EXTRA_TABLES} == {name: before[name] for name in EXTRA_TABLES}
+
+
+# ---- snapshots ----------------------------------------------------------------------------------
+
+
+def test_snapshot_and_restore_carry_hostile_tables(hostile_db, nova_db_alias, db_factory, tmp_path):
+    alias = nova_db_alias(hostile_db)
+    snap = call("db_snapshot", database=alias, output=str(tmp_path))
+    assert snap.code == 0, snap.err
+    fresh = db_factory(hostile_db.backend, "empty")
+    restored = call("db_restore", snap.out.strip(), into=fresh.url)
+    assert restored.code == 0, restored.out + restored.err
+    assert "verified equal" in restored.out
+    assert catalog(fresh) == catalog(hostile_db)
+    q = lambda name: quote(hostile_db.backend, name)  # noqa: E731
+    assert fresh.fetchall(f"SELECT {q(C_BACKTICK)}, {q(C_PERCENT)} FROM {q(T_SQL)}") == [("kept", 7)]
