@@ -100,8 +100,10 @@ def field_filter_parameters(model, path: str, using: str) -> dict[str, Check]:
     elif isinstance(field, models.DateField):
         for lookup in ("gte", "lt"):
             params[f"{path}__{lookup}"] = field_value_check(model, path, using)
-    else:  # BooleanFieldListFilter and ChoicesFieldListFilter use __exact, AllValuesFieldListFilter the bare path
-        params[f"{path}__exact"] = params[path] = field_value_check(model, path, using)
+    elif isinstance(field, models.BooleanField) or field.choices:  # Boolean/ChoicesFieldListFilter
+        params[f"{path}__exact"] = field_value_check(model, path, using)
+    else:  # AllValuesFieldListFilter
+        params[path] = field_value_check(model, path, using)
     return params
 
 

@@ -134,7 +134,9 @@ def test_every_admin_refuses_lookups_on_its_columns(nova, admin_client):
         (LIST_URL, {"p": "0"}, "not a page number"),
         ("/admin/inventory/fixedip/", {"network": "abc"}, "must be an integer"),
         ("/admin/inventory/fixedip/", {"allocated__exact": "maybe"}, "must be either True, False"),
-        ("/admin/inventory/service/", {"binary__exact": "b" * 256}, "at most 255 characters"),
+        ("/admin/inventory/service/", {"binary": "b" * 256}, "at most 255 characters"),
+        ("/admin/inventory/service/", {"binary__exact": "nova-compute"}, "not a filter of this list"),
+        ("/admin/inventory/fixedip/", {"allocated": "1"}, "not a filter of this list"),
         ("/admin/inventory/flavor/", {"memory_mb__gt": "1"}, "not a filter of this list"),
     ],
 )
