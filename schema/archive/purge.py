@@ -16,6 +16,7 @@ from django.db import transaction
 
 from ..dialects import dialect_for
 from ..introspect import introspect, live_table_names
+from ..names import printable
 from .shadow import SHADOW_PREFIX
 
 TIMESTAMP_COLUMNS = ("deleted_at", "updated_at", "created_at")
@@ -32,14 +33,14 @@ class Purged:
 
     def describe(self) -> str:
         if self.skipped:
-            return f"Unable to purge table {self.table} because it {self.skipped}"
+            return f"Unable to purge table {printable(self.table)} because it {self.skipped}"
         if not self.columns:
             based = "(n/a)"
         elif len(self.columns) == 1:
             based = self.columns[0]
         else:
             based = f"{self.columns[0]} (else {', '.join(self.columns[1:])})"
-        return f"Deleted {self.rows} rows from {self.table} based on timestamp column {based}"
+        return f"Deleted {self.rows} rows from {printable(self.table)} based on timestamp column {based}"
 
 
 def shadow_tables(connection) -> list[str]:
