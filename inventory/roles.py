@@ -23,10 +23,8 @@ from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
 from novaweb.router import NOVA_APPS
-from schema.admin_views import SCHEMA_PAGE_PERMISSION  # noqa: F401 -- opens /admin/schema/
+from schema.models import SCHEMA_OPERATE_PERMISSION, SCHEMA_PAGE_PERMISSION  # noqa: F401 -- re-exported
 
-#: Runs what the schema page offers beyond reading.
-SCHEMA_OPERATE_PERMISSION = "schema.operate_schema"
 #: Opens the inventory dashboard (instances by state, host and flavor).
 DASHBOARD_PERMISSION = "inventory.view_instance"
 

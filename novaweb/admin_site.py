@@ -18,6 +18,8 @@ Installed through :class:`novaweb.apps.NovaAdminConfig` (``default_site``), so
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from django.conf import settings
 from django.contrib import admin
 from django.core.cache import cache
@@ -29,9 +31,9 @@ PRODUCT = "novaweb"
 CACHE_SECONDS = 60
 FAILURE_CACHE_SECONDS = 10
 
-#: Apps on the index, in this order; any other app comes after them, Django's ``auth`` last.
+#: Apps on the index, in this order; any other app comes after them, then the login lockouts, Django's ``auth`` last.
 APP_ORDER = ("inventory", "schema")
-LAST_APPS = ("auth",)
+LAST_APPS = ("axes", "auth")
 #: Models first within their app, in this order; the rest alphabetically after them.
 MODEL_ORDER = {
     "inventory": ("Instance", "ComputeNode", "Service", "Network", "FixedIp", "FloatingIp", "Flavor"),
@@ -42,7 +44,8 @@ def _where(alias: str) -> str:
     """Host (and port) of an alias, or the SQLite file: from the settings, no query, no password."""
     config = connections.settings.get(alias, {})
     if config.get("ENGINE", "").endswith("sqlite3"):
-        return str(config.get("NAME"))
+        name = Path(str(config.get("NAME")))
+        return str(name.relative_to(settings.BASE_DIR)) if name.is_relative_to(settings.BASE_DIR) else str(name)
     host = config.get("HOST") or "localhost"
     return f"{host}:{config['PORT']}" if config.get("PORT") else host
 
@@ -103,7 +106,9 @@ class NovaAdminSite(admin.AdminSite):
             label = app["app_label"]
             if label in APP_ORDER:
                 return (0, APP_ORDER.index(label), "")
-            return (2 if label in LAST_APPS else 1, 0, app["name"].lower())
+            if label in LAST_APPS:
+                return (2, LAST_APPS.index(label), "")
+            return (1, 0, app["name"].lower())
 
         ordered = sorted(apps, key=app_rank)
         for app in ordered:

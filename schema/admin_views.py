@@ -25,6 +25,7 @@ from .docs.erd import dot_source, render_svg
 from .docs.lint import lint
 from .docs.render import context, table_items
 from .management.base import describe_database
+from .models import SCHEMA_PAGE_PERMISSION
 
 
 def _table_url(table) -> str:
@@ -62,10 +63,6 @@ def table_page(request, table_id: str):
         "schema_url": reverse("schema-admin"),
     }
     return TemplateResponse(request, "schema/admin_table.html", {**admin.site.each_context(request), **ctx})
-
-
-#: The roles (``inventory.roles``) grant it to viewers and up: the page reads ``migrate_version`` and the catalog.
-SCHEMA_PAGE_PERMISSION = "schema.view_migrateversion"
 
 
 def _schema_view(view):

@@ -8,6 +8,10 @@ from inventory.models.base import NovaModel, shown
 MODELS_VERSION = 82
 REPOSITORY_ID = "nova"
 REPOSITORY_PATH = "/usr/lib/python2.7/dist-packages/nova/db/sqlalchemy/migrate_repo"
+#: Opens the schema page (``schema.admin_views``); the roles (``inventory.roles``) grant it to viewers and up.
+SCHEMA_PAGE_PERMISSION = "schema.view_migrateversion"
+#: The schema page's actions: the role "schema operator".
+SCHEMA_OPERATE_PERMISSION = "schema.operate_schema"
 
 
 class MigrateVersion(NovaModel):
@@ -18,7 +22,6 @@ class MigrateVersion(NovaModel):
     class Meta(NovaModel.Meta):
         db_table = "migrate_version"
         verbose_name = "schema version"
-        # The role "schema operator" (inventory.roles); view_migrateversion opens the schema page.
         permissions = [("operate_schema", "Can run the schema page's actions")]
 
     def __str__(self):

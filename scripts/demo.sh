@@ -39,4 +39,4 @@ echo "novaweb demo: http://127.0.0.1:${port}/admin/"
 echo "  ${login#demo user * }"
 echo "  dashboard: http://127.0.0.1:${port}/admin/inventory/dashboard/"
 echo
-exec .venv/bin/python manage.py runserver "127.0.0.1:${port}"
+exec .venv/bin/python manage.py runserver --noreload "127.0.0.1:${port}"   # a demo: no reloader

@@ -97,7 +97,7 @@ def test_the_index_lists_the_inventory_first_and_djangos_users_last(admin_client
     nova_db_alias(db_factory("sqlite", "dump"), alias="nova")
     content = admin_client.get("/admin/").content.decode()
     page = content[content.index('id="content-main"') :]
-    apps = _positions(page, ['class="app-inventory', 'class="app-schema', 'class="app-auth'])
+    apps = _positions(page, ['class="app-inventory', 'class="app-schema', 'class="app-axes', 'class="app-auth'])
     assert apps == sorted(apps)
     models = _positions(
         page,
