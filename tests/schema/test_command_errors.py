@@ -1,5 +1,6 @@
 """Bad input: one clear line, the documented exit code, never a traceback."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -114,11 +115,20 @@ def test_django_migrate_never_creates_tables_in_the_nova_database(run_manage, db
 
 
 @pytest.mark.parametrize(
-    "command", ["db_null_instance_uuid_scan", "db_add_indexes", "db_online_data_migrations", "db_archive_deleted_rows"]
+    "command",
+    [
+        "db_null_instance_uuid_scan",
+        "db_add_indexes",
+        "db_online_data_migrations",
+        "db_archive_deleted_rows",
+        "db_purge --all",
+        "db_purge --before 2026-01-01",
+        "seed_demo",
+    ],
 )
 def test_housekeeping_on_a_database_without_nova_schema_exits_2_not_1(command, run_manage):
-    # exit 1 means "work done, run me again" to automation: an empty database must not loop it
-    result = run_manage(command)
+    # exit 1 means "work done, run me again" to automation; purge's 3 would say "nothing purged"
+    result = run_manage(*command.split())
     assert result.returncode == 2
     assert "has no Nova schema (no instances table)" in result.stderr
     _one_line_no_traceback(result.stderr)
@@ -129,3 +139,55 @@ def test_demo_user_before_migrate_says_what_to_do(run_manage):
     assert result.returncode == 1
     assert "run `manage.py migrate` first" in result.stderr
     _one_line_no_traceback(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (["db_sync", "--version", "abc"], 2, "argument --version: invalid int value: 'abc'"),
+        (["db_drift", "--format", "xml"], 2, "argument --format: invalid choice: 'xml'"),
+        (["seed_demo", "--instances", "abc"], 2, "argument --instances: invalid int value: 'abc'"),
+        (["db_version", "--bogus"], 2, "unrecognized arguments: --bogus"),
+        (["db_archive_deleted_rows", "--sleep", "soon"], 2, "argument --sleep: invalid float value"),
+        (["db_online_data_migrations", "--format", "xml"], 127, "argument --format: invalid choice"),
+        (["db_online_data_migrations", "--max-count"], 127, "expected one argument"),
+        (["db_purge", "--before", "9999-12-31T23:59:59-01:00"], 2, "out of range"),
+        (["db_archive_deleted_rows", "--before", "9999-12-31T23:59:59-01:00"], 4, "out of range"),
+    ],
+)
+def test_usage_errors_are_one_line_without_the_usage(args, code, says, run_manage):
+    result = run_manage(*args)
+    assert (result.returncode, result.stdout) == (code, "")
+    _one_line_no_traceback(result.stderr)
+    assert says in result.stderr and "usage:" not in result.stderr
+
+
+def test_usage_error_with_format_json_is_json_on_stdout(run_manage):
+    result = run_manage("db_drift", "--format", "json", "--bogus")
+    assert result.returncode == 2
+    assert json.loads(result.stdout) == {"error": result.stderr.strip().removeprefix("error: "), "exit_code": 2}
+
+
+def test_max_count_beyond_any_table_is_no_limit(backend, make_db, nova_db_alias):
+    # Nova accepts any positive integer; a LIMIT past 64 bits used to fail every migration (exit 2)
+    db = make_db("dump")
+    db.execute("UPDATE instance_types SET deleted = NULL")
+    alias = nova_db_alias(db)
+    result = call("db_online_data_migrations", "--max-count", "99999999999999999999", database=alias)
+    assert result.code == 1, result
+    assert "Error" not in result.err
+    assert db.fetchall("SELECT COUNT(*) FROM instance_types WHERE deleted IS NULL") == [(0,)]
+    again = call("db_online_data_migrations", "--max-count", str(2**64), database=alias)
+    assert again.code == 0, again
+
+
+def test_db_sync_format_json_refusing_an_uncontrolled_database_writes_json(backend, make_db, nova_db_alias):
+    db = make_db("dump")
+    db.execute("DROP TABLE migrate_version")
+    db.execute("ALTER TABLE instances ADD COLUMN novatest_extra INTEGER")
+    result = call("db_sync", "--format", "json", database=nova_db_alias(db))
+    assert result.code == 1
+    answer = json.loads(result.out)
+    assert answer["exit_code"] == 1 and "not under version control" in answer["error"]
+    assert [(d["table"], d["kind"]) for d in answer["differences"]] == [("instances", "extra_column")]
+    _one_line_no_traceback(result.err)
