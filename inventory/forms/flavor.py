@@ -77,11 +77,14 @@ class FlavorFields(forms.Form):
 
     #: The flavor whose own name/flavorid do not count as duplicates (None: a new one).
     exclude_pk = None
+    #: ``{field: value}`` the edited flavor has already: keeping a value makes no new duplicate, so an edit
+    #: of a flavor that an older tool left sharing a name or flavorid is not refused for it.
+    kept = {}
 
     def clean_name(self):
         name = flavors.validate_name(self.cleaned_data["name"])
         column_storage.validate_text(name, Flavor, "name", "name")
-        if flavors.name_taken(name, exclude_pk=self.exclude_pk):
+        if name != self.kept.get("name") and flavors.name_taken(name, exclude_pk=self.exclude_pk):
             raise flavors.name_exists_error(name)
         return name
 
@@ -89,7 +92,11 @@ class FlavorFields(forms.Form):
         """Nova's format; never a flavorid any other flavor has or had (soft-deleted ones included)."""
         flavorid = self.cleaned_data.get("flavorid") or flavors.generate_flavorid()
         flavorid = flavors.validate_flavorid(flavorid)
-        holder = flavors.flavorid_holder(flavorid, exclude_pk=self.exclude_pk)
+        holder = (
+            None
+            if flavorid == self.kept.get("flavorid")
+            else flavors.flavorid_holder(flavorid, exclude_pk=self.exclude_pk)
+        )
         if holder is not None:
             raise flavors.flavorid_exists_error(flavorid, holder)
         return flavorid
@@ -111,6 +118,8 @@ class FlavorForm(FlavorFields, forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.exclude_pk = self.instance.pk
+        if self.instance.pk is not None:
+            self.kept = {"name": self.instance.name, "flavorid": self.instance.flavorid}
         if self.instance.pk is None:
             for field, value in (("ephemeral_gb", 0), ("swap", 0), ("rxtx_factor", 1.0)):
                 self.fields[field].initial = value

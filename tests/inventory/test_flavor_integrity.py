@@ -165,6 +165,11 @@ def test_a_soft_deleted_flavors_flavorid_is_never_used_again(admin_client, nova)
     assert admin_client.post(ADD_URL, flavor_post(name="m1.small", flavorid="")).status_code == 302
     assert admin_client.post(change_url(1), {**open_page(admin_client, 1), "name": "m1.tiny2"}).status_code == 302
     assert Flavor.objects.get(pk=1).flavorid == "1"
+    # a flavor that an older tool left sharing flavorid and name with another can still be edited
+    nova.execute("UPDATE instance_types SET flavorid = '1', name = 'm1.tiny2' WHERE id = 5")
+    assert admin_client.post(change_url(5), {**open_page(admin_client, 5), "vcpus": "9"}).status_code == 302
+    response = admin_client.post(change_url(3), {**open_page(admin_client, 3), "flavorid": "1"})
+    assert "Flavor with ID 1 already exists." in response.content.decode()
 
 
 # --- 9. input validation matches the storage --------------------------------------------------
