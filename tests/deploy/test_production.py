@@ -132,6 +132,11 @@ def test_gunicorn_serves_login_page_static_files_and_healthz(make_db, run_manage
         assert b'<input type="submit" value="Log in">' in body
         assert "Secure" in headers["Set-Cookie"]  # the CSRF cookie
         assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
+        # the same Content-Security-Policy and headers as in development (novaweb.settings)
+        assert "script-src 'self';" in headers["Content-Security-Policy"] + ";"
+        assert "'unsafe-inline'" not in headers["Content-Security-Policy"]
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
 
         # Plain HTTP is sent to HTTPS, except the load balancer's probe.
         status, headers, _ = fetch(server.base + "/admin/login/", {"Host": "novaweb.example.org"})
