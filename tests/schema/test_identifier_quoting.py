@@ -102,6 +102,11 @@ def test_generated_names_round_trip_through_the_server(backend, make_db, nova_db
     table, column, index = data.draw(
         st.tuples(names, names, names).filter(lambda t: _server_holds(backend, *t)), label="table, column, index"
     )
+    _round_trip(db, connection, table, column, index)
+
+
+def _round_trip(db, connection, table: str, column: str, index: str) -> None:
+    """Create, read back (novaweb and the server's catalog), write and read with parameters, drop."""
     writer = DDLWriter(connection)
     want = Table(table, {column: Column(column, "int", ddl_type="INTEGER")}, indexes={index: Index(index, (column,))})
     try:
@@ -122,3 +127,19 @@ def test_generated_names_round_trip_through_the_server(backend, make_db, nova_db
     finally:
         run_statements(connection, [f"DROP TABLE IF EXISTS {writer.quote(table)}"])
     assert table not in catalog(db)
+
+
+#: The longest names each server keeps whole: PostgreSQL 63 bytes, MariaDB 64 characters.
+LONGEST = {
+    "sqlite": ('t"' * 500, "c`" * 500, "i'" * 500),
+    "postgresql": ("表" * 21, 'c"' * 31 + "c", "i%" * 31 + "i"),
+    # a MariaDB table is a file named with @XXXX for each non-ASCII-alphanumeric: 64 of them overflow it
+    "mysql": (('`"%/ 表' + "t" * 64)[:64], "表`" * 32, "i%" * 32),
+}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "mysql", "postgresql"])
+def test_the_longest_names_round_trip(backend, make_db, nova_db_alias):
+    db = make_db()
+    table, column, index = LONGEST[backend]
+    _round_trip(db, connections[nova_db_alias(db)], table, column, index)
