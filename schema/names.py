@@ -8,6 +8,9 @@ function here; SQL identifiers are the dialect's (``Dialect.quote``).
 - :func:`printable`: for a terminal, a diagram label or a one-line message:
   control and format characters (newlines, ANSI escapes, bidi overrides)
   shown as escapes, so a name cannot break a line, a table or an SQL comment.
+- :func:`sql_comment`: a line of SQL comment (a dry run's script) that a name
+  cannot end early: what follows a newline in a name would run.
+- :func:`shell_word`: a name as one word to paste into a shell command.
 - :func:`html_id`: an identifier safe in an HTML ``id``, a URL fragment, a URL
   path segment and a Graphviz node id; distinct names give distinct ids, and
   a plain name (``fixed_ips``) is its own id.
@@ -16,6 +19,7 @@ function here; SQL identifiers are the dialect's (``Dialect.quote``).
 from __future__ import annotations
 
 import re
+import shlex
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _ID_SAFE = re.compile(r"[A-Za-z0-9_]")
@@ -38,6 +42,19 @@ def printable(text) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+def sql_comment(text) -> str:
+    """``-- text`` on one line, whatever ``text`` holds."""
+    return f"-- {printable(text)}"
+
+
+def shell_word(name: str) -> str:
+    """``name`` quoted for a POSIX shell (bash's ``$'...'`` when it holds a non-printing character)."""
+    if name.isprintable():
+        return shlex.quote(name)
+    escaped = printable(name.replace("\\", "\\\\").replace("'", "\\'"))
+    return f"$'{escaped}'"
 
 
 def html_id(name: str) -> str:

@@ -19,6 +19,7 @@ from schema.engine import compare
 from schema.locking import LockTimeout, SyncLock
 from schema.management.base import EXIT_FLOW, EXIT_USAGE, CommandExit, NovaCommand
 from schema.models import MODELS_VERSION
+from schema.names import printable, shell_word, sql_comment
 from schema.phases import PHASES
 from schema.plan import (
     PlanError,
@@ -148,8 +149,8 @@ class PhasedCommand(NovaCommand):
     def report_kept(self, kept) -> None:
         for name in kept:
             self.say(
-                f"Left table {name} alone: it is not in Nova's models "
-                f"(db_drift lists it; drop it with --drop-table {name})"
+                f"Left table {printable(name)} alone: it is not in Nova's models "
+                f"(db_drift lists it; drop it with --drop-table {shell_word(name)})"
             )
 
     def refuse_unsafe(self, connection, survey: Survey) -> list:
@@ -239,14 +240,14 @@ class PhasedCommand(NovaCommand):
             if in_phase:
                 self.stdout.write(f"-- {phase}: {len(in_phase)} operations")
             for step in in_phase:
-                self.stdout.write(f"-- {step.operation.description}")
+                self.stdout.write(sql_comment(step.operation.description))  # a name cannot end the comment
                 for statement in step.statements:
                     self.stdout.write(statement.sql.rstrip(";") + ";")
                     if statement.fallback:
-                        self.stdout.write(f"-- if refused online (with a warning): {statement.fallback};")
+                        self.stdout.write(sql_comment(f"if refused online (with a warning): {statement.fallback};"))
         for loss in losses:
             rule = "refused even with --allow-destructive" if loss.blocking else "needs --allow-destructive"
-            self.stdout.write(f"-- {rule}: {loss.describe()}")
+            self.stdout.write(sql_comment(f"{rule}: {loss.describe()}"))
         if self.creates_flavors(steps):
             self.stdout.write(f"-- then insert the {len(DEFAULT_FLAVORS)} default flavors into {FLAVOR_TABLE}")
         if survey.version != MODELS_VERSION and self.completes(survey):
