@@ -31,7 +31,7 @@ _BACKUP_CREATED = re.compile(rf"CREATE TABLE [`\"]?({BACKUP_PREFIX}\w+)")
 RUNNING, APPLIED, FAILED, UNDONE = "running", "applied", "failed", "undone"
 
 
-def _now() -> str:
+def utc_now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
@@ -138,7 +138,7 @@ def start(connection, command: str, *, plan: dict, before_schema: dict, snapshot
         (new_id,) = cursor.fetchone()
     record = SyncRecord(
         int(new_id),
-        _now(),
+        utc_now(),
         command,
         RUNNING,
         snapshot=snapshot,
@@ -170,7 +170,7 @@ def finish(connection, record: SyncRecord, status: str) -> None:
     """The run is over. A failed one keeps the statement marks the database kept (a rolled-back
     transaction took its own marks with it)."""
     record.status = status
-    record.finished_at = _now()
+    record.finished_at = utc_now()
     if status == FAILED:
         save(connection, record, "status", "finished_at", "backups")
     else:

@@ -1,0 +1,196 @@
+"""Issue 12: every sync is recorded and can be undone; values come back byte for byte.
+
+The pre-sync state is read with the tests' own catalog queries and rows,
+and with a full db_snapshot (server checksums); after db_undo all three must
+equal what they were.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.schema.snapshot_support import all_rows, manifest, seed
+from tests.schema.test_safe_sync import reshape_s3_uuid
+from tests.support.backends import REPO_ROOT, catalog
+from tests.support.commands import call
+
+
+def drift_destructively(db):
+    """Drift that db_sync undoes destructively: an extra column with values, an extra table with rows, an
+    extra index, a missing index and (MySQL, PostgreSQL) a NOT NULL the models do not have."""
+    b = db.backend
+    after = " AFTER hostname" if b == "mysql" else ""  # MySQL can put it back in the middle: test that
+    db.execute(f"ALTER TABLE instances ADD COLUMN note varchar(20){after}")
+    db.execute("UPDATE instances SET note = hostname WHERE id % 3 = 0")
+    db.execute("CREATE TABLE junk (id integer NOT NULL PRIMARY KEY, what varchar(10))")
+    db.execute("INSERT INTO junk (id, what) VALUES (1, 'a'), (2, NULL), (3, 'ç')")
+    db.execute("CREATE INDEX ix_hostname ON instances (hostname)")
+    db.execute("DROP INDEX project_id ON instances" if b == "mysql" else "DROP INDEX project_id")
+    if b == "mysql":
+        db.execute("ALTER TABLE instances MODIFY hostname varchar(255) NOT NULL")
+    elif b == "postgresql":
+        db.execute("ALTER TABLE instances ALTER COLUMN hostname SET NOT NULL")
+
+
+def state(db):
+    """Schema (columns by name where a backend cannot put a column back in place) and every row."""
+    schema = catalog(db)
+    schema.pop("novaweb_sync_history", None)
+    schema = {t: v for t, v in schema.items() if not t.startswith("novaweb_backup_")}
+    if db.backend != "mysql":
+        for table in schema.values():
+            table["columns"] = sorted(table["columns"])
+    return schema, {t: all_rows(db, t) for t in ("instances", "fixed_ips", "junk", "s3_images") if t in schema}
+
+
+def checksums(alias, tmp_path):
+    path = call("db_snapshot", database=alias, output=str(tmp_path)).out.strip()
+    return {
+        t["name"]: (t["rows"], t["checksum"]) for t in manifest(path)["tables"] if not t["name"].startswith("novaweb_")
+    }
+
+
+def test_destructive_sync_with_snapshot_then_undo_gives_back_schema_and_rows(backend, make_db, nova_db_alias, tmp_path):
+    db = make_db("dump")
+    seed(db)
+    drift_destructively(db)
+    alias = nova_db_alias(db)
+    before, before_sums = state(db), checksums(alias, tmp_path / "before")
+    drift_before = json.loads(call("db_drift", database=alias, format="json").out)["differences"]
+
+    sync = call(
+        "db_sync",
+        database=alias,
+        allow_destructive=True,
+        snapshot=True,
+        snapshot_dir=str(tmp_path / "sync"),
+        drop_table=["junk"],
+        format="json",
+    )
+    assert sync.code == 0, sync.err
+    done = json.loads(sync.out)
+    assert done["snapshot"].startswith(str(tmp_path / "sync")) and done["snapshot"] in sync.err
+    assert [t["name"] for t in manifest(done["snapshot"])["tables"]] == ["instances", "junk"]  # touched only
+    assert "note" not in [c[0] for c in catalog(db)["instances"]["columns"]] and "junk" not in catalog(db)
+    assert call("db_drift", database=alias).code == 0
+
+    dry = call("db_undo", database=alias, dry_run=True)
+    assert dry.code == 0, dry.err
+    assert "put back note of instances from novaweb_backup_instances_note" in dry.out
+    assert "insert the rows of junk back from novaweb_backup_junk" in dry.out
+    assert state(db)[0] != before[0]  # a dry run changes nothing
+
+    undo = call("db_undo", database=alias)
+    assert undo.code == 0, undo.out + undo.err
+    assert f"Sync {done['sync_id']} undone" in undo.out
+    assert "equal to the snapshot" in undo.out
+    assert state(db) == before
+    assert checksums(alias, tmp_path / "after") == before_sums
+    assert json.loads(call("db_drift", database=alias, format="json").out)["differences"] == drift_before
+
+    again = call("db_undo", database=alias)
+    assert again.code == 2 and "undone already" in again.err
+
+
+def test_undo_restores_from_the_snapshot_when_no_inverse_keeps_the_data(backend, make_db, nova_db_alias, tmp_path):
+    db = make_db("dump")
+    reshape_s3_uuid(db, "varchar(36)", nullable=False, deleted_at_not_null=True)
+    p = db.placeholder
+    for i in range(1, 6):
+        db.execute(f"INSERT INTO s3_images (id, uuid, deleted_at) VALUES ({p}, {p}, {p})", (i, f"u{i}", "2012-01-01"))
+    alias = nova_db_alias(db)
+    before = state(db)
+    expand = call("db_expand", database=alias, snapshot=True, snapshot_dir=str(tmp_path))
+    assert expand.code == 0, expand.err
+    assert [c[2] for c in catalog(db)["s3_images"]["columns"] if c[0] == "deleted_at"] == [True]  # relaxed
+    # new code writes a NULL: tightening again would refuse, so only the snapshot gets the table back
+    db.execute("UPDATE s3_images SET deleted_at = NULL WHERE id = 2")
+    dry = call("db_undo", database=alias, dry_run=True)
+    assert "restore s3_images from the sync's snapshot" in dry.out
+    undo = call("db_undo", database=alias)
+    assert undo.code == 0, undo.out + undo.err
+    assert "No inverse keeps the data: tighten s3_images.deleted_at to NOT NULL: 1 NULLs" in undo.out
+    assert state(db) == before
+
+
+def test_undo_without_a_snapshot_refuses_what_only_a_snapshot_could_do(backend, make_db, nova_db_alias):
+    db = make_db("dump")
+    reshape_s3_uuid(db, "varchar(36)", nullable=False, deleted_at_not_null=True)
+    alias = nova_db_alias(db)
+    assert call("db_expand", database=alias).code == 0
+    db.execute("INSERT INTO s3_images (id, uuid) VALUES (1, 'u1')")
+    refused = call("db_undo", database=alias)
+    assert refused.code == 1 and "the sync took no snapshot" in refused.err
+    assert call("db_undo", 99, database=alias).code == 2
+
+
+def manage_env(db, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    return {**env, "NOVA_DATABASE_URL": db.url, "DATABASE_URL": f"sqlite:///{tmp_path / 'django.sqlite3'}"}
+
+
+@pytest.mark.parametrize("backend", ["mysql"])
+def test_a_sync_killed_half_way_can_be_undone_and_rolled_forward(backend, make_db, nova_db_alias, tmp_path):
+    db = make_db("dump")
+    seed(db)
+    drift_destructively(db)
+    db.execute("CREATE INDEX ix_fixed_host ON fixed_ips (host)")
+    alias = nova_db_alias(db)
+    before = state(db)
+    # another session holds a metadata lock on fixed_ips: the sync's statement on it waits there
+    blocker = db.connect()
+    blocker.autocommit(False)
+    blocker.cursor().execute("SELECT COUNT(*) FROM fixed_ips")
+    command = ["db_sync", "--allow-destructive", "--drop-table", "junk", "--snapshot", "--snapshot-dir", str(tmp_path)]
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO_ROOT / "manage.py"), *command],
+        cwd=REPO_ROOT,
+        env=manage_env(db, tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        waiting = _wait_for(
+            db,
+            "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = %s AND INFO LIKE %s "
+            "AND STATE LIKE 'Waiting for table metadata lock'",
+            (db.name, "%fixed_ips%"),
+        )
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        db.execute(f"KILL {waiting[0][0]}")  # the statement the dead process was waiting on never runs
+    finally:
+        blocker.rollback()
+        blocker.close()
+        if proc.poll() is None:
+            proc.kill()
+    (record,) = db.fetchall("SELECT id, status, statements FROM novaweb_sync_history")
+    assert record[1] == "running"  # never finished
+    ran = json.loads(record[2])
+    assert [s["state"] for s in ran[:-1]] == ["done"] * (len(ran) - 1) and ran[-1]["state"] == "started"
+    assert "fixed_ips" in ran[-1]["sql"]  # the history names the statement it was in
+    assert call("db_drift", database=alias).code == 1  # half-way
+
+    undo = call("db_undo", database=alias)
+    assert undo.code == 0, undo.out + undo.err
+    assert "killed or failed half-way" in undo.out
+    assert state(db) == before
+
+    forward = call("db_sync", database=alias, allow_destructive=True, drop_table=["junk"])
+    assert forward.code == 0, forward.err
+    assert call("db_drift", database=alias).code == 0
+
+
+def _wait_for(db, sql, params, timeout=60):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = db.fetchall(sql, params)
+        if rows:
+            return rows
+        time.sleep(0.1)
+    raise AssertionError(f"nothing came of {sql} within {timeout}s")
