@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+import subprocess
 from html.parser import HTMLParser
 
 import pytest
@@ -103,6 +105,40 @@ def test_sync_keeps_hostile_tables_and_drops_one_only_by_name(backend, make_db, 
     assert len(backup) == 1  # the dropped table's row, kept
     q = lambda name: quote(backend, name)  # noqa: E731
     assert db.fetchall(f"SELECT {q(C_BACKTICK)}, {q(C_PERCENT)} FROM {q(backup[0])}") == [("kept", 7)]
+
+
+#: A name whose second line is SQL: a dry run's comment that kept it whole would run it.
+T_COMMENT = "x\nCREATE TABLE pwned (id INT); --"
+
+
+def _run_script(db, script: str) -> None:
+    """Run an SQL script the way an operator would: the backend's own client, stopping at an error."""
+    if db.backend == "sqlite":
+        conn = sqlite3.connect(db.path)
+        try:
+            conn.executescript(script)
+        finally:
+            conn.close()
+        return
+    if db.backend == "mysql":
+        cmd = ["mariadb", f"-u{backends.MYSQL_USER}", f"-h{backends.MYSQL_HOST}", f"-P{backends.MYSQL_PORT}", db.name]
+    else:
+        cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", backends.PG_HOST, "-p", str(backends.PG_PORT)]
+        cmd += ["-U", backends.PG_USER, "-d", db.name]
+    proc = subprocess.run(cmd, input=script, text=True, capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_a_dry_run_script_does_what_it_prints(backend, make_db, nova_db_alias):
+    db = make_db("dump")
+    db.execute(f"CREATE TABLE {quote(backend, T_COMMENT)} (id INT)")
+    alias = nova_db_alias(db)
+    dry = call("db_sync", "--dry-run", "--allow-destructive", "--drop-table", T_COMMENT, database=alias)
+    assert dry.code == 0, dry.err
+    _run_script(db, dry.out)
+    after = catalog(db)
+    assert "pwned" not in after  # nothing but the printed statements ran
+    assert T_COMMENT not in after and "instances" in after  # and they did what they say
 
 
 # ---- db_schema_doc -----------------------------------------------------------------------------
