@@ -26,7 +26,7 @@ from .dialects import dialect_for
 from .engine import own_tables
 from .models import MODELS_VERSION
 from .phases import PHASES, Operation, plan_operations
-from .schema import Schema, Table
+from .schema import Schema
 from .statements import Statement, plain
 
 PLAN_FORMAT = "novaweb-plan/1"
@@ -112,7 +112,7 @@ def build_plan(connection, comparison, drop_tables=()) -> Plan:
     ops = plan_operations(differences, comparison.expected, comparison.live)
     writer = _PlanWriter(connection, comparison.live)
     if writer.dialect.inline_foreign_keys:  # written inside CREATE TABLE
-        ops = [op for op in ops if not (op.kind == "add_foreign_key" and op.change == "new_table")]
+        ops = [op for op in ops if not op.written_with_table]
     steps = [Step(op, writer.statements(op)) for op in ops]
     return Plan(connection.vendor, fingerprint(comparison.live), steps)
 
@@ -128,113 +128,11 @@ class _PlanWriter:
 
     def statements(self, op: Operation) -> list[Statement]:
         before = copy.deepcopy(self.state.tables.get(op.table))
-        _apply(op, self.state, self.dialect)
+        op.apply(self.state, self.dialect)
         after = self.state.tables.get(op.table)
-        if self.dialect.rebuilds_tables and op.kind not in _NO_REBUILD:
+        if self.dialect.rebuilds_tables and op.rebuilds:
             return plain(self.ddl.rebuild_table(after, before))
-        return getattr(self, op.kind)(op, before, after)
-
-    def create_table(self, op, before, after):
-        return plain(self.ddl.create_table(after))
-
-    def drop_table(self, op, before, after):
-        return [Statement(f"DROP TABLE {self.quote(op.table)}")]
-
-    def add_column(self, op, before, after):
-        definition = self.dialect.column_definition(self.quote, op.want)
-        return [Statement(f"ALTER TABLE {self.quote(op.table)} ADD COLUMN {definition}")]
-
-    def drop_column(self, op, before, after):
-        return [Statement(self.dialect.drop_column_sql(self.quote, op.table, op.object))]
-
-    def alter_column(self, op, before, after):
-        column = op.columns[0]
-        return plain(
-            self.dialect.alter_column_statements(self.quote, op.table, before.columns[column], after.columns[column])
-        )
-
-    def alter_primary_key(self, op, before, after):
-        return plain(self.dialect.alter_primary_key_sql(self.quote, before, after))
-
-    def create_index(self, op, before, after):
-        return self.dialect.create_index_online(self.quote, op.table, op.want)
-
-    def drop_index(self, op, before, after):
-        return [Statement(self.dialect.drop_index_sql(self.quote, op.table, op.have))]
-
-    def add_unique(self, op, before, after):
-        return [Statement(self.dialect.add_unique_sql(self.quote, op.table, op.want))]
-
-    def drop_unique(self, op, before, after):
-        return [Statement(self.dialect.drop_unique_sql(self.quote, op.table, op.have))]
-
-    def add_foreign_key(self, op, before, after):
-        return [Statement(self.dialect.add_foreign_key_sql(self.quote, op.table, op.want))]
-
-    def drop_foreign_key(self, op, before, after):
-        return [Statement(self.dialect.drop_foreign_key_sql(self.quote, op.table, op.have))]
-
-    def drop_check(self, op, before, after):
-        return [Statement(self.dialect.drop_check_sql(self.quote, op.table, op.have))]
-
-
-#: Operations every backend does in place (no SQLite table rebuild).
-_NO_REBUILD = {"create_table", "drop_table", "add_column", "create_index", "drop_index"}
-
-
-def _apply(op: Operation, state: Schema, dialect) -> None:
-    """What ``op`` does to the simulated schema."""
-    if op.kind == "create_table":
-        table = copy.deepcopy(op.want)
-        if not dialect.inline_foreign_keys:
-            table.foreign_keys = []
-        state.add_table(table)
-        return
-    if op.kind == "drop_table":
-        state.tables.pop(op.table, None)
-        return
-    table: Table = state.tables[op.table]
-    if op.kind == "add_column":
-        table.add_column(op.want)
-    elif op.kind == "drop_column":
-        _drop_column(table, op.object)
-    elif op.kind == "alter_column":
-        table.columns[op.object] = _changed_column(op, table.columns[op.object])
-    elif op.kind == "alter_primary_key":
-        table.primary_key = op.want.primary_key
-    elif op.kind == "create_index":
-        table.indexes[op.want.name] = op.want
-    elif op.kind == "drop_index":
-        table.indexes.pop(op.have.name, None)
-    elif op.kind == "add_unique":
-        table.uniques.append(op.want)
-    elif op.kind == "drop_unique":
-        table.uniques = [u for u in table.uniques if u.columns != op.have.columns]
-    elif op.kind == "add_foreign_key":
-        table.foreign_keys.append(op.want)
-    elif op.kind == "drop_foreign_key":
-        table.foreign_keys = [fk for fk in table.foreign_keys if fk != op.have]
-    elif op.kind == "drop_check":
-        table.checks = [c for c in table.checks if c != op.have]
-
-
-def _changed_column(op: Operation, column):
-    want = op.want
-    if op.change in ("relax", "tighten"):
-        return dataclasses.replace(column, nullable=want.nullable)
-    if op.change == "default":
-        return dataclasses.replace(column, default=want.default)
-    if op.change == "autoincrement":
-        return dataclasses.replace(column, autoincrement=want.autoincrement)
-    return dataclasses.replace(column, type=want.type, ddl_type=want.ddl_type)
-
-
-def _drop_column(table: Table, name: str) -> None:
-    table.columns.pop(name, None)
-    table.indexes = {k: i for k, i in table.indexes.items() if name not in i.columns}
-    table.uniques = [u for u in table.uniques if name not in u.columns]
-    table.foreign_keys = [fk for fk in table.foreign_keys if name not in fk.columns]
-    table.checks = [c for c in table.checks if name not in c.columns]
+        return op.statements(self, before, after)
 
 
 # ---- --plan FILE -------------------------------------------------------------------------

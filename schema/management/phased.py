@@ -20,6 +20,7 @@ from schema.locking import LockTimeout, SyncLock
 from schema.management.base import EXIT_FLOW, EXIT_USAGE, CommandExit, NovaCommand
 from schema.models import MODELS_VERSION
 from schema.names import printable, shell_word, sql_comment
+from schema.operations import CreateTable
 from schema.phases import PHASES
 from schema.plan import (
     PlanError,
@@ -259,7 +260,7 @@ class PhasedCommand(NovaCommand):
 
     @staticmethod
     def creates_flavors(steps) -> bool:
-        return any(s.operation.kind == "create_table" and s.operation.table == FLAVOR_TABLE for s in steps)
+        return any(isinstance(s.operation, CreateTable) and s.operation.table == FLAVOR_TABLE for s in steps)
 
     # ---- applying --------------------------------------------------------------------------------
     def run(self, connection, survey: Survey) -> None:
@@ -330,7 +331,7 @@ class PhasedCommand(NovaCommand):
             )
 
     def report_done(self, survey, steps, statements, seeded, matched, left) -> None:
-        created = sum(1 for s in steps if s.operation.kind == "create_table")
+        created = sum(1 for s in steps if isinstance(s.operation, CreateTable))
         detail = f"{statements} statements" + (f", {created} tables created" if created else "")
         detail += f", {len(DEFAULT_FLAVORS)} default flavors" if seeded else ""
         if matched and survey.uncontrolled:
