@@ -13,6 +13,7 @@ import re
 import sqlite3
 
 import pytest
+from django.db import connections
 
 from tests.support.backends import MYSQL_HOST, MYSQL_USER, PG_HOST, PG_PORT, PG_USER, REPO_ROOT, TestDatabase
 from tests.support.commands import call
@@ -105,6 +106,15 @@ class Walk:
                 data.execute(change)
         return path
 
+    def synced(self, *indexes):
+        """The Nova Essex dump after one db_sync per index of ``indexes`` dropped (and put back by the sync)."""
+        alias = self.dump()
+        with connections[alias].cursor() as cursor:
+            for index in indexes:
+                cursor.execute(f"DROP INDEX {index}")
+                assert call("db_sync", database=alias).code == 0
+        return alias
+
     def archived(self):
         alias = self.dump(_deleted_flavor)
         assert call("db_archive_deleted_rows", database=alias).code == 1
@@ -155,6 +165,9 @@ TRIGGERS = {
     ("db_add_indexes", 2): lambda w: (w.empty(), []),
     ("db_schema_doc", 0): lambda w: (w.dump(), ["--format", "dot"]),
     ("db_schema_doc", 2): lambda w: (w.dump(), ["--format", "dot", "--table", "nope"]),
+    ("db_undo", 0): lambda w: (w.synced("uuid"), []),
+    ("db_undo", 1): lambda w: (w.synced("uuid", "project_id"), ["1"]),
+    ("db_undo", 2): lambda w: (w.dump(), []),
     ("db_snapshot", 0): lambda w: (w.dump(), ["--output", str(w.tmp_path / "snapshots")]),
     ("db_snapshot", 1): lambda w: (w.on("mysql", *BROKEN_VIEW), ["--output", str(w.tmp_path / "snapshots")]),
     ("db_snapshot", 2): lambda w: (w.dump(), ["--tables", "nosuchtable"]),
