@@ -13,6 +13,7 @@ from schema.dates import InvalidDate, parse_date
 from schema.phases import PHASES
 from schema.plan import PLAN_FORMAT, Plan, PlanError, StalePlan, verify_plan_file
 from schema.plan_file import check_plan, load_plan_file
+from tests.support.commands import call
 
 FINGERPRINT = "sha256:" + "0" * 64
 
@@ -165,3 +166,34 @@ def test_a_plan_file_that_cannot_be_read_is_bad_input(tmp_path):
         load_plan_file(str(tmp_path / "missing.json"))
     with pytest.raises(PlanError, match="cannot read plan file"):
         load_plan_file(str(tmp_path))
+
+
+# ---- the commands, end to end ------------------------------------------------------------------
+
+
+def test_any_before_is_a_date_or_nova_managed_bad_input(db_factory, nova_db_alias):
+    # archive: 0 nothing archived or 4 bad --before; purge: 3 nothing purged or 2 bad --before; never 255
+    alias = nova_db_alias(db_factory("sqlite", "dump"))
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.text(max_size=30).filter(lambda t: "\x00" not in t and not t.startswith("-")))
+    @example("9999-12-31T23:59:59-01:00")
+    @example("0001-01-01T00:00:00+01:00")
+    def check(text):
+        valid = _is_date(text)
+        archive = call("db_archive_deleted_rows", "--before", text, database=alias)
+        assert archive.code == (0 if valid else 4), archive
+        purge = call("db_purge", "--before", text, database=alias)
+        assert purge.code == (3 if valid else 2), purge
+        for result in (archive, purge):
+            assert len(result.err.strip().splitlines()) <= 1
+
+    check()
+
+
+def _is_date(text):
+    try:
+        parse_date(text)
+    except InvalidDate:
+        return False
+    return True
