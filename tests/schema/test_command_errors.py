@@ -191,3 +191,14 @@ def test_db_sync_format_json_refusing_an_uncontrolled_database_writes_json(backe
     assert answer["exit_code"] == 1 and "not under version control" in answer["error"]
     assert [(d["table"], d["kind"]) for d in answer["differences"]] == [("instances", "extra_column")]
     _one_line_no_traceback(result.err)
+
+
+@pytest.mark.parametrize("case", ["mysql-wrong-password", "postgresql-missing-database"])
+def test_db_restore_into_an_unreachable_database_exits_255(case, db_factory, nova_db_alias, tmp_path):
+    alias = nova_db_alias(db_factory("sqlite", "dump"))
+    snapshot = call("db_snapshot", "--output", str(tmp_path), database=alias)
+    assert snapshot.code == 0, snapshot
+    result = call("db_restore", snapshot.out.strip(), "--into", UNREACHABLE[case], database=alias)
+    assert result.code == 255, result
+    _one_line_no_traceback(result.err)
+    assert "--into: cannot connect to the" in result.err and SECRET not in result.err

@@ -13,7 +13,15 @@ import sys
 
 from django.db import DatabaseError
 
-from schema.management.base import EXIT_FLOW, EXIT_USAGE, CommandExit, NovaCommand, describe_database
+from schema.management.base import (
+    EXIT_FLOW,
+    EXIT_UNEXPECTED,
+    EXIT_USAGE,
+    CommandExit,
+    NovaCommand,
+    describe_database,
+    unreachable_message,
+)
 from schema.reporting import format_rows
 from schema.snapshots import Manifest, ManifestError, MissingTool, SnapshotError, restore, verify
 from schema.snapshots.databases import BadDatabaseURL, config_from_url, scratch_database, temporary_alias
@@ -51,8 +59,8 @@ class Command(NovaCommand):
             with temporary_alias(config) as target:
                 try:
                     target.ensure_connection()
-                except DatabaseError as exc:
-                    raise CommandExit(EXIT_USAGE, f"--into: cannot connect to {options['into']}: {exc}") from None
+                except DatabaseError as exc:  # unreachable: 255, as for --database (never a loopable 1)
+                    raise CommandExit(EXIT_UNEXPECTED, f"--into: {unreachable_message(target.alias, exc)}") from None
                 return self.restore_and_verify(manifest, target, describe_database(target.alias))
         connection = self.connect(options["database"])
         if options["verify_only"]:
