@@ -157,3 +157,14 @@ def test_no_role_has_the_console_until_it_is_granted(client, django_user_model, 
     viewer.user_permissions.add(Permission.objects.get(content_type__app_label="console", codename="run_sql"))
     client.force_login(django_user_model.objects.get(pk=viewer.pk))  # a fresh permission cache
     assert run(client, "SELECT count(*) FROM instances").status_code == 200
+
+
+def test_the_query_log_is_in_the_admin_and_nobody_edits_it(admin_client, console, readonly):
+    run(console, "SELECT count(*) FROM instances")
+    entry = QueryLog.objects.get()
+    page = admin_client.get("/admin/console/querylog/").content.decode()
+    assert "SELECT count(*) FROM instances" in page and "operator" in page
+    assert admin_client.get(f"/admin/console/querylog/{entry.pk}/change/").status_code == 200
+    assert admin_client.post(f"/admin/console/querylog/{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert admin_client.get("/admin/console/querylog/add/").status_code == 403
+    assert QueryLog.objects.filter(pk=entry.pk).exists()

@@ -80,3 +80,17 @@ def test_without_metrics_token_set_403_to_everyone(client, settings):
     for headers in ({}, {"Authorization": "Bearer "}, {"Authorization": "Bearer anything"}):
         response = client.get("/metrics", headers=headers)
         assert response.status_code == 403 and b"METRICS_TOKEN is not set" in response.content
+
+
+def test_a_stale_figure_is_served_at_once_and_refreshed_in_the_background(scrape, monkeypatch):
+    from collections import Counter
+
+    from django.core.cache import cache
+
+    figure = FIGURES["instances"]
+    real = samples(scrape().content.decode(), "novaweb_instances")
+    cache.set(figure.key, ({"vm_state": Counter({"made-up": 7}), "host": Counter()}, 0.0))  # computed in 1970
+    assert samples(scrape().content.decode(), "novaweb_instances") == {"made-up": 7.0}
+    with figure._lock:  # held by the background refresh until it has stored the new figures
+        pass
+    assert samples(scrape().content.decode(), "novaweb_instances") == real
