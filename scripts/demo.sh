@@ -38,5 +38,6 @@ echo
 echo "novaweb demo: http://127.0.0.1:${port}/admin/"
 echo "  ${login#demo user * }"
 echo "  dashboard: http://127.0.0.1:${port}/admin/inventory/dashboard/"
+echo "  a login with less: ./manage.py demo_user --role viewer (or flavor-manager, schema-operator)"
 echo
 exec .venv/bin/python manage.py runserver --noreload "127.0.0.1:${port}"   # a demo: no reloader
