@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth.decorators import permission_required
-from django.db import connections
+from django.db import connections, router
 from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from novaweb.router import read_alias
-
+from . import sync_history
 from .data_migrations import pending_summary
 from .docs.document import document
 from .docs.drift import drift_status
@@ -25,7 +24,7 @@ from .docs.erd import dot_source, render_svg
 from .docs.lint import lint
 from .docs.render import context, table_items
 from .management.base import describe_database
-from .models import SCHEMA_PAGE_PERMISSION
+from .models import SCHEMA_PAGE_PERMISSION, MigrateVersion
 
 
 def _table_url(table) -> str:
@@ -34,7 +33,7 @@ def _table_url(table) -> str:
 
 
 def schema_page(request):
-    alias = read_alias()  # the replica when there is one
+    alias = router.db_for_read(MigrateVersion)  # the replica when there is one
     doc, snap = document(connections[alias])
     ctx = context(
         doc,
@@ -45,11 +44,12 @@ def schema_page(request):
         database=describe_database(alias),
     )
     ctx["data_migrations"] = pending_summary(connections[alias])  # schema/_data_migrations.html
+    ctx["sync_history"] = sync_history.records(connections[alias], limit=20)  # schema/_sync_history.html
     return TemplateResponse(request, "schema/admin_page.html", {**admin.site.each_context(request), **ctx})
 
 
 def table_page(request, table_id: str):
-    doc, _snap = document(connections[read_alias()])
+    doc, _snap = document(connections[router.db_for_read(MigrateVersion)])
     table = next((name for name, t in doc.tables.items() if t.html_id == table_id), None)
     if table is None:
         raise Http404("no such table in the Nova database")

@@ -7,6 +7,7 @@ equal what they were.
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -194,3 +195,21 @@ def _wait_for(db, sql, params, timeout=60):
             return rows
         time.sleep(0.1)
     raise AssertionError(f"nothing came of {sql} within {timeout}s")
+
+
+@pytest.mark.django_db
+def test_the_admin_schema_page_shows_the_history_with_the_undo_command(backend, make_db, nova_db_alias, admin_client):
+    db = make_db("dump")
+    alias = nova_db_alias(db, alias="nova")
+    assert "No sync recorded yet" in admin_client.get("/admin/schema/").content.decode()
+    db.execute("DROP INDEX project_id ON instances" if backend == "mysql" else "DROP INDEX project_id")
+    assert call("db_expand", database=alias).code == 0
+    db.execute("CREATE TABLE junk_x (id integer primary key)")
+    assert call("db_sync", database=alias, drop_table=["junk_x"]).code == 0
+    page = admin_client.get("/admin/schema/").content.decode()
+    records = re.findall(r'<tr class="sync-record"><td>(\d+)</td><td><code>(\w+)</code>.*?</tr>', page)
+    assert records == [("2", "db_sync"), ("1", "db_expand")]
+    assert page.count('<code class="undo-command">./manage.py db_undo 2</code>') == 1
+    assert call("db_undo", database=alias).code == 0
+    page = admin_client.get("/admin/schema/").content.decode()
+    assert "db_undo 2<" not in page and '<code class="undo-command">./manage.py db_undo 1</code>' in page
