@@ -17,6 +17,7 @@ import sys
 import MySQLdb
 import pytest
 
+from tests.inventory.test_flavors import flavor_post  # the change form's POST, with its version
 from tests.support.backends import REPO_ROOT, TestDatabase
 
 pytestmark = pytest.mark.galera
@@ -146,15 +147,6 @@ def test_db_sync_through_node1_gives_the_schema_on_every_node(synced):
         assert db.query(node, "SELECT COUNT(*) FROM instance_types") == [(5,)]
         # Galera's rule: every table has a primary key.
         assert db.query(node, NO_PRIMARY_KEY) == []
-
-
-def flavor_post(flavor, **changes):
-    data = {
-        f: str(getattr(flavor, f))
-        for f in ("name", "flavorid", "memory_mb", "vcpus", "root_gb", "ephemeral_gb", "swap", "rxtx_factor")
-    }
-    data.update({"extra_specs-TOTAL_FORMS": "0", "extra_specs-INITIAL_FORMS": "0", **changes})
-    return data
 
 
 def edit_flavor(admin_client, pk, **changes):

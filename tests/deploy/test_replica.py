@@ -15,6 +15,7 @@ import pytest
 from inventory.models import Flavor, Instance
 from novaweb import router
 from novaweb.middleware import COOKIE_NAME
+from tests.inventory.test_flavors import flavor_post  # the change form's POST, with its version
 
 pytestmark = pytest.mark.parametrize("backend", ["mysql", "postgresql"])
 
@@ -43,16 +44,6 @@ def dbs(admin_client, make_db, nova_db_alias):
         uuid=str(uuid.uuid4()), display_name=REPLICA_VM, hostname=REPLICA_VM, flavor_id=1, deleted=False
     )
     return primary, replica
-
-
-def flavor_post(flavor, **changes):
-    data = {
-        f: str(getattr(flavor, f))
-        for f in ("name", "flavorid", "memory_mb", "vcpus", "root_gb", "ephemeral_gb", "swap", "rxtx_factor")
-    }
-    data.update({f"extra_specs-{k}": v for k, v in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))})
-    data.update(changes)
-    return data
 
 
 def page(client, url):
