@@ -124,6 +124,9 @@ def filter_parameters(model_admin, request) -> dict[str, Check]:
         else:
             path = item[0] if isinstance(item, (list, tuple)) else item
             params.update(field_filter_parameters(model_admin.model, path, using))
+    if model_admin.date_hierarchy:  # the drill-down links: year, month, day numbers
+        for part in ("year", "month", "day"):
+            params[f"{model_admin.date_hierarchy}__{part}"] = date_part_refusal
     return params
 
 
@@ -167,6 +170,12 @@ def order_refusal(model_admin, request, value: str) -> str | None:
 def page_refusal(value: str) -> str | None:
     if not value.isascii() or not value.isdigit() or int(value) < 1:
         return f"{value!r} is not a page number."
+    return None
+
+
+def date_part_refusal(value: str) -> str | None:
+    if not value.isascii() or not value.isdigit() or not 1 <= int(value) <= 9999:
+        return f"{value!r} is not a year, month or day number."
     return None
 
 
@@ -227,8 +236,11 @@ class QueryStringPolicy:
         check_query_string(self, request)
         try:
             return super().get_changelist_instance(request)
-        except IncorrectLookupParameters as exc:  # a page past the end
-            raise QueryStringError({PAGE_VAR: f"this list has no page {request.GET.get(PAGE_VAR)} ({exc})"}) from None
+        except IncorrectLookupParameters as exc:  # a page past the end, a date that does not exist
+            if PAGE_VAR in request.GET:
+                raise QueryStringError({PAGE_VAR: f"this list has no page {request.GET[PAGE_VAR]}."}) from None
+            dates = [key for key in request.GET if self.date_hierarchy and key.startswith(self.date_hierarchy)]
+            raise QueryStringError(dict.fromkeys(dates or [ERROR_FLAG], f"no such date ({exc}).")) from None
         except DatabaseError as exc:
             reason = bad_input_reason(exc)
             if reason is None:  # unavailable: the 503 of novaweb.database_errors

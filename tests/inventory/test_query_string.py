@@ -251,3 +251,18 @@ def test_no_query_string_makes_an_error_page(nova, admin_client, url, export, pa
     if response.status_code == 302:
         after = admin_client.get(response["Location"])
         assert after.status_code == 200, (target, query, response["Location"], after.status_code)
+
+
+def test_a_date_hierarchy_adds_its_drill_down_parameters(rf):
+    from inventory.admin.instances import InstanceAdmin
+
+    class DatedInstanceAdmin(InstanceAdmin):
+        date_hierarchy = "created_at"
+
+    dated, plain = DatedInstanceAdmin(Instance, admin.site), ADMINS[LIST_URL]
+    drill_down = rf.get(LIST_URL, {"created_at__year": "2026", "created_at__month": "2", "vm_state": "active"})
+    query_string.check_query_string(dated, drill_down)
+    with pytest.raises(query_string.QueryStringError, match="created_at__year='2026': not a filter"):
+        query_string.check_query_string(plain, drill_down)
+    with pytest.raises(query_string.QueryStringError, match="not a year, month or day number"):
+        query_string.check_query_string(dated, rf.get(LIST_URL, {"created_at__day": "x"}))
