@@ -8,7 +8,7 @@ import re
 from .. import type_rules
 from ..schema import Check, Column, ForeignKey, Index, Table, UniqueConstraint
 from ..statements import Statement
-from .base import Dialect, quote_literal
+from .base import Dialect
 
 #: pg_advisory_lock key of the sync lock (advisory locks are per database): "novaweb" in ASCII.
 SYNC_LOCK_KEY = 0x6E6F766177656200
@@ -18,6 +18,13 @@ SYNC_LOCK_KEY = 0x6E6F766177656200
 _NEXTVAL = re.compile(r"nextval\('((?:[^']|'')+)'::regclass\)")
 #: One part of a qualified name: ``"quoted"""`` (quotes doubled) or unquoted.
 _NAME_PART = re.compile(r'"((?:[^"]|"")*)"|([^".]+)')
+
+
+def name_literal(name: str) -> str:
+    """A name as a string literal (``E'...'``: the same text whatever ``standard_conforming_strings`` says)."""
+    if "\x00" in name:
+        raise ValueError(f"a string literal cannot contain a NUL character: {name!r}")
+    return "E'" + name.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def serial_sequence(default: str | None) -> str | None:
@@ -232,7 +239,7 @@ class PostgreSQLDialect(Dialect):
         if not column.autoincrement:
             return [f"{alter} DROP DEFAULT"]
         seq = self.sequence_name(table, column.name)
-        regclass = quote_literal(quote(seq))  # nextval() parses its text as a (quoted) name
+        regclass = name_literal(quote(seq))  # nextval() parses its text as a (quoted) name
         return [
             f"CREATE SEQUENCE IF NOT EXISTS {quote(seq)} OWNED BY {quote(table)}.{quote(column.name)}",
             f"{alter} SET DEFAULT nextval({regclass})",
@@ -254,7 +261,7 @@ class PostgreSQLDialect(Dialect):
         """Drop a leftover INVALID index of that name (from a killed concurrent build), and nothing else."""
         body = (
             "BEGIN IF EXISTS (SELECT 1 FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid "
-            f"WHERE i.relname = {quote_literal(name)} AND i.relnamespace = current_schema()::regnamespace "
+            f"WHERE i.relname = {name_literal(name)} AND i.relnamespace = current_schema()::regnamespace "
             f"AND NOT ix.indisvalid) THEN DROP INDEX {quote(name)}; END IF; END"
         )
         tag = "$novaweb$"

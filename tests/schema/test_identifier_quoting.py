@@ -143,3 +143,32 @@ def test_the_longest_names_round_trip(backend, make_db, nova_db_alias):
     db = make_db()
     table, column, index = LONGEST[backend]
     _round_trip(db, connections[nova_db_alias(db)], table, column, index)
+
+
+#: Names against PostgreSQL's string literals and dollar quoting (a DO block's body is between $tag$s).
+PG_TABLE, PG_COLUMN, PG_INDEX = "t'$$\\x", "c'\\n\"", "i$novaweb$'\\$$"
+
+
+def test_postgresql_literals_and_dollar_quotes_hold_any_name(db_factory, nova_db_alias):
+    db = db_factory("postgresql")
+    connection = connections[nova_db_alias(db)]
+    writer = DDLWriter(connection)
+    dialect, q = writer.dialect, writer.quote
+    before = Column(PG_COLUMN, "int", nullable=False, ddl_type="integer")
+    run_statements(connection, writer.create_table(Table(PG_TABLE, {PG_COLUMN: before})))
+
+    # a serial column: CREATE SEQUENCE, nextval('<quoted name>'), setval(...)
+    after = Column(PG_COLUMN, "int", nullable=False, autoincrement=True, ddl_type="integer")
+    run_statements(connection, dialect.alter_column_statements(q, PG_TABLE, before, after))
+    live = introspect(connection, tables=[PG_TABLE])[PG_TABLE]
+    assert live.columns[PG_COLUMN].autoincrement
+    assert live.sequences[PG_COLUMN] == dialect.sequence_name(PG_TABLE, PG_COLUMN)
+
+    # an online index: a DO $tag$ block naming the index in a literal, then CREATE INDEX CONCURRENTLY
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        for statement in dialect.create_index_online(q, PG_TABLE, Index(PG_INDEX, (PG_COLUMN,))):
+            cursor.execute(statement.sql)
+    live = introspect(connection, tables=[PG_TABLE])[PG_TABLE]
+    assert live.indexes[PG_INDEX].columns == (PG_COLUMN,)
+    assert sorted(catalog(db)) == [PG_TABLE]
