@@ -138,6 +138,8 @@ def _check_text(sql: str) -> None:
             raise Refused(f"the column {column} is hidden: the console never reads it")
     if re.search(r"\bu&\s*[\"']", lowered):
         raise Refused("Unicode-escaped names (U&\"...\") are not accepted: write names plainly")
+    if re.search(r"\binto\s+(outfile|dumpfile)\b", lowered):
+        raise Refused("the console does not write files on the server (INTO OUTFILE): use the CSV button")
 
 
 def _cte_names(statement) -> set[str]:

@@ -53,6 +53,7 @@ PG_EVASIONS = [
 MYSQL_EVASIONS = [
     "SELECT `secret_key` FROM `users`",
     "SELECT * FROM users INTO OUTFILE '/tmp/keys'",
+    "SELECT id FROM instances INTO DUMPFILE '/tmp/ids'",
     "SELECT LOAD_FILE('/etc/passwd')",
     "SELECT sql_text FROM performance_schema.events_statements_history",
     "SELECT info FROM information_schema.processlist",
