@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connections
 
-NOVA_APPS = frozenset({"inventory", "schema"})
+#: The apps whose models are Nova's tables (``settings.NOVA_APPS``; the schema engine reads the same setting).
+NOVA_APPS = frozenset(getattr(settings, "NOVA_APPS", ("inventory", "schema")))
 
 #: How long after a write the writer's reads stay on the primary.
 PIN_SECONDS = 10.0

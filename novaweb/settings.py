@@ -30,6 +30,8 @@ SECRET_KEY = env("SECRET_KEY", default="novaweb-development-only-not-secret")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 
 NOVA_DB_ALIAS = "nova"
+#: The apps whose models are Nova's tables: routed to the Nova database, read by the schema engine.
+NOVA_APPS = ["inventory", "schema"]
 NOVA_REPLICA_ALIAS = "nova_replica"
 
 

@@ -1,7 +1,7 @@
 """The schema the Django models describe, for one backend.
 
 Reads the models' fields and ``Meta`` plus each model's ``schema_facts``
-(see :mod:`inventory.models.base`), and asks the backend's dialect for the
+(see :mod:`schema.declarations`), and asks the backend's dialect for the
 SQL types and the names the backend gives things. No database is touched,
 so the result is cached per backend.
 """
@@ -11,20 +11,23 @@ from __future__ import annotations
 import functools
 
 from django.apps import apps
+from django.conf import settings
 from django.db import models
 
-from inventory.models.base import NovaModel
-from novaweb.router import NOVA_APPS
-
+from .declarations import NovaModel
 from .dialects import DIALECTS
 from .schema import Column, ForeignKey, Index, Schema, Table, UniqueConstraint
 
 
 def nova_models() -> list[type[models.Model]]:
-    """Every concrete model of a Nova table, in table-name order."""
+    """Every concrete model of a Nova table, in table-name order.
+
+    Found as Django finds migrations: the apps named in ``settings.NOVA_APPS``,
+    their models that subclass :class:`~schema.declarations.NovaModel`.
+    """
     found = [
         model
-        for app_label in sorted(NOVA_APPS)
+        for app_label in sorted(settings.NOVA_APPS)
         for model in apps.get_app_config(app_label).get_models()
         if issubclass(model, NovaModel)
     ]
@@ -32,7 +35,11 @@ def nova_models() -> list[type[models.Model]]:
 
 
 def model_for_table(table: str):
-    return next((m for m in nova_models() if m._meta.db_table == table), None)
+    """The model of a Nova table (``instances``, ``instance_types``...): the engine names tables, not classes."""
+    found = next((m for m in nova_models() if m._meta.db_table == table), None)
+    if found is None:
+        raise LookupError(f"no model of the Nova table {table!r} in settings.NOVA_APPS")
+    return found
 
 
 def model_schema(vendor: str) -> Schema:

@@ -2,7 +2,7 @@
 
 from django.db import models
 
-from inventory.models.base import NovaModel, shown
+from .declarations import NovaModel
 
 #: The schema version the models describe: Nova Essex (2012.1).
 MODELS_VERSION = 82
@@ -25,4 +25,5 @@ class MigrateVersion(NovaModel):
         permissions = [("operate_schema", "Can run the schema page's actions")]
 
     def __str__(self):
-        return f"{shown(self.repository_id)} at version {shown(self.version)}"
+        version = "-" if self.version is None else self.version
+        return f"{self.repository_id or '-'} at version {version}"

@@ -29,10 +29,9 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from inventory.models import Instance
 from schema.backup import copy_to_backup
 from schema.dialects import dialect_for
-from schema.model_schema import nova_models
+from schema.model_schema import model_for_table, nova_models
 
 #: table -> the columns set (besides the instance column, set to NULL) to detach a row from an instance
 DETACH = {
@@ -58,9 +57,10 @@ class Target:
 
 
 def _relations_to_instances():
+    instance = model_for_table("instances")
     for model in nova_models():
         for f in model._meta.local_fields:
-            if f.is_relation and f.related_model is Instance:
+            if f.is_relation and f.related_model is instance:
                 yield model._meta.db_table, f.column, f.target_field.column
 
 
@@ -68,7 +68,7 @@ def _relations_to_instances():
 def uuid_targets() -> tuple[Target, ...]:
     """Columns holding an instance uuid: the referencing tables first, ``instances`` last."""
     refs = [Target(t, c) for t, c, target in _relations_to_instances() if target == "uuid"]
-    return (*refs, Target(Instance._meta.db_table, "uuid"))
+    return (*refs, Target("instances", "uuid"))
 
 
 @functools.cache

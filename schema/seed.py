@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.color import no_style
 
-from inventory.models import Flavor
+from .model_schema import model_for_table
 
 #: (name, id, memory_mb, vcpus, root_gb, ephemeral_gb, flavorid), exactly as the reference dumps.
 DEFAULT_FLAVORS = (
@@ -17,6 +17,7 @@ DEFAULT_FLAVORS = (
 
 
 def seed_default_flavors(connection) -> int:
+    Flavor = model_for_table("instance_types")  # noqa: N806 -- a model class
     rows = [
         Flavor(
             name=name,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 
-from inventory.models.base import SoftDeleteModel
+from schema.declarations import SoftDeleteModel
 from schema.model_schema import nova_models
 
 from .batches import NullColumn, count_nulls_across, fill_nulls_across

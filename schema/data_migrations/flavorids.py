@@ -7,20 +7,24 @@ created without an id, so that is what a missing one gets here.
 
 from __future__ import annotations
 
-from inventory.models import Flavor
+import functools
 
+from ..model_schema import model_for_table
 from .batches import NullColumn, count_nulls_across, fill_nulls_across
 from .registry import data_migration
 from .uuids import new_uuid
 
-FLAVORID = (NullColumn.of(Flavor, "flavorid"),)
+
+@functools.cache
+def flavorid_columns() -> tuple[NullColumn, ...]:
+    return (NullColumn.of(model_for_table("instance_types"), "flavorid"),)
 
 
 def count_null_flavorids(connection) -> int:
-    return count_nulls_across(connection, FLAVORID)
+    return count_nulls_across(connection, flavorid_columns())
 
 
 @data_migration("populate_missing_flavorids", pending=count_null_flavorids)
 def fill_flavorids(connection, batch_size):
     """Give flavors (instance_types) without a flavorid a generated one (a uuid, as Nova does)."""
-    return fill_nulls_across(connection, FLAVORID, new_uuid, batch_size)
+    return fill_nulls_across(connection, flavorid_columns(), new_uuid, batch_size)

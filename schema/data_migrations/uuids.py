@@ -11,15 +11,15 @@ from __future__ import annotations
 import functools
 import uuid
 
-from inventory.models import Instance, Network, VirtualInterface
-
+from ..model_schema import model_for_table
 from .batches import NullColumn, count_nulls_across, fill_nulls_across
 from .registry import data_migration
 
 
 @functools.cache
 def uuid_columns() -> tuple[NullColumn, ...]:
-    return tuple(NullColumn.of(m, "uuid") for m in (Instance, Network, VirtualInterface))
+    tables = ("instances", "networks", "virtual_interfaces")
+    return tuple(NullColumn.of(model_for_table(t), "uuid") for t in tables)
 
 
 def new_uuid() -> str:
