@@ -16,7 +16,8 @@ runs inside :func:`flavor_write_lock`, which opens the transaction and holds:
   statement (a write that changes nothing), as ``BEGIN IMMEDIATE`` would.
 
 All three are released by the server or the OS when a process dies. A writer
-waits up to :data:`WAIT_SECONDS` and then gets :class:`FlavorWriteBusy`.
+waits up to :data:`WAIT_SECONDS` (SQLite: the connection's busy timeout, 5 s
+by default) and then gets :class:`FlavorWriteBusy`.
 On a Galera cluster ``GET_LOCK`` is local to one node: point every novaweb
 instance at the same node for flavor writes.
 """
@@ -41,9 +42,7 @@ class FlavorWriteBusy(Exception):
     """Another flavor write held the lock for longer than :data:`WAIT_SECONDS`."""
 
     def __init__(self):
-        super().__init__(
-            f"Another flavor change held the lock for more than {WAIT_SECONDS} s: nothing was saved. Try again."
-        )
+        super().__init__("Another flavor change is taking long to finish: nothing was saved. Try again.")
 
 
 @contextlib.contextmanager

@@ -165,7 +165,8 @@ class FlavorAdmin(QueryStringPolicy, admin.ModelAdmin):
 
     def _current_changeform_view(self, request, object_id, form_url, extra_context):
         """The change form, refusing a save made from a page opened before the flavor's last change."""
-        if request.method == "POST" and object_id is not None and "_saveasnew" not in request.POST:
+        may_change = self.has_change_permission(request)  # the user's right; the row's state is checked below
+        if request.method == "POST" and object_id is not None and may_change:
             obj = self.get_object(request, unquote(object_id))
             if obj is not None:
                 conflict = flavor_versions.conflict(obj, request.POST, using=self._primary())

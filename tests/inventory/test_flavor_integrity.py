@@ -16,7 +16,7 @@ from django.utils.html import escape
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from inventory import flavors
+from inventory import flavor_locks, flavors
 from inventory.models import Flavor, FlavorExtraSpec
 from tests.inventory.test_flavors import ADD_URL, change_url, clone_url, flavor_post
 from tests.support.backends import quote
@@ -326,3 +326,28 @@ def test_a_value_the_server_refuses_anyway_is_a_message_not_a_503(admin_client, 
     assert "Nothing was saved: the database cannot store a value: Incorrect string value" in page
     assert not Flavor.objects.filter(name__startswith="flav").exists()
     assert not LogEntry.objects.exists()
+
+
+# --- 6. one flavor writer at a time (the race itself: tests/deploy/test_flavor_concurrency.py) ---------
+
+
+def test_a_flavor_write_waits_for_the_lock_and_says_so_when_it_cannot_have_it(admin_client, nova, monkeypatch):
+    """Another session holding the flavor write lock keeps the admin from writing; the user is told to retry."""
+    monkeypatch.setattr(flavor_locks, "WAIT_SECONDS", 1)
+    holder = nova.connect()
+    try:
+        cursor = holder.cursor()
+        if nova.backend == "mysql":
+            cursor.execute(f"SELECT GET_LOCK({flavor_locks.MYSQL_LOCK_NAME}, 0)")
+        elif nova.backend == "postgresql":
+            cursor.execute("SELECT pg_advisory_lock(%s, %s)", flavor_locks.PG_LOCK_KEY)
+        else:
+            cursor.execute("BEGIN IMMEDIATE")
+        response = admin_client.post(ADD_URL, flavor_post(name="m1.waiting"))
+        assert "Another flavor change is taking long to finish: nothing was saved." in messages_after(
+            admin_client, response
+        )
+        assert not Flavor.objects.filter(name="m1.waiting").exists()
+    finally:
+        holder.close()
+    assert admin_client.post(ADD_URL, flavor_post(name="m1.waiting")).status_code == 302
