@@ -5,6 +5,8 @@ a restore gave back is read with the tests' own catalog queries and rows.
 """
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.schema.snapshot_support import all_rows, edit_a_row, manifest, seed, truncate
 from tests.support.backends import catalog
@@ -118,3 +120,21 @@ def test_a_snapshot_of_another_backend_is_refused(seeded, db_factory, tmp_path, 
     other = db_factory("sqlite" if backend != "sqlite" else "postgresql")
     result = call("db_restore", path, into=other.url)
     assert result.code == 2 and "cannot be restored into" in result.err
+
+
+#: text a Nova row may hold: any character of the Basic Multilingual Plane but NUL (PostgreSQL refuses it)
+#: and surrogates; MySQL's utf8 (utf8mb3) holds no more than that
+NOVA_TEXT = st.text(st.characters(max_codepoint=0xFFFF, blacklist_categories=("Cs",), blacklist_characters="\x00"))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.one_of(st.none(), NOVA_TEXT.map(lambda s: s[:255])), min_size=1, max_size=12))
+def test_any_text_survives_a_verified_restore(backend, seeded, tmp_path, values):
+    db, alias = seeded
+    p = db.placeholder
+    db.execute("DELETE FROM instances")
+    for i, value in enumerate(values, start=1):
+        db.execute(f"INSERT INTO instances (id, hostname, display_name) VALUES ({p}, {p}, {p})", (i, value, value))
+    path = snapshot(alias, tmp_path, "instances")
+    result = call("db_restore", path, database=alias, verify_only=True)
+    assert result.code == 0, result.out + result.err
