@@ -12,12 +12,12 @@ from schema.declarations import (  # noqa: F401 -- the models' imports
 
 
 def shown(value, missing: str = "-") -> str:
-    """A column's value as a row's name shows it (``__str__``): ``missing`` when NULL or empty."""
-    return missing if value is None or value == "" else str(value)
+    """A column's value as a row's name shows it (``__str__``): ``missing`` when NULL, empty or blank."""
+    return missing if value is None or not str(value).strip() else str(value)
 
 
 def named(name, key) -> str:
     """``name (key)`` for rows with a name and a separate key; the key alone when they are the same."""
-    if name in (None, "") or str(name) == str(key):
+    if name is None or not str(name).strip() or str(name) == str(key):
         return shown(key)
     return f"{name} ({shown(key)})"

@@ -117,7 +117,7 @@ class Flavor(SoftDeleteModel):
         db_table = "instance_types"
 
     def __str__(self):
-        return self.name or f"flavor {self.pk}"
+        return shown(self.name, f"flavor {self.pk}")
 
 
 class Instance(SoftDeleteModel):
