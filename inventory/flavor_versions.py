@@ -30,7 +30,8 @@ FIELDS = ("name", "flavorid", "memory_mb", "vcpus", "root_gb", "ephemeral_gb", "
 FORM_FIELDS = FIELDS[:-1]
 
 
-def _history(pk):
+def history(pk):
+    """The admin-history entries of flavor ``pk`` (Django's own database)."""
     return LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(Flavor), object_id=str(pk))
 
 
@@ -47,7 +48,7 @@ def snapshot(pk, *, using: str) -> dict:
 
 def token(pk, *, using: str) -> str:
     """What a change page carries: the snapshot and the newest history entry's id, signed."""
-    last = _history(pk).order_by("-pk").values_list("pk", flat=True).first()
+    last = history(pk).order_by("-pk").values_list("pk", flat=True).first()
     return signing.dumps({**snapshot(pk, using=using), "log": last}, salt=SALT)
 
 
@@ -129,7 +130,7 @@ def conflict(flavor: Flavor, data, *, using: str) -> Conflict | None:
     if current["deleted"] and not opened.get("deleted"):
         changes.append("soft-deleted")
     changes += _spec_phrases(opened.get("specs", []), current["specs"])
-    entries = list(_history(flavor.pk).filter(pk__gt=opened.get("log") or 0).select_related("user").order_by("pk"))
+    entries = list(history(flavor.pk).filter(pk__gt=opened.get("log") or 0).select_related("user").order_by("pk"))
     unsaved = [
         _phrase(field, opened["fields"].get(field), data[field])
         for field in FORM_FIELDS

@@ -315,11 +315,7 @@ class FlavorAdmin(QueryStringPolicy, admin.ModelAdmin):
 
     def _already_deleted(self, old):
         entry = (
-            LogEntry.objects.filter(content_type__app_label="inventory", content_type__model="flavor")
-            .filter(object_id=str(old.pk), action_flag=DELETION)
-            .select_related("user")
-            .order_by("-pk")
-            .first()
+            flavor_versions.history(old.pk).filter(action_flag=DELETION).select_related("user").order_by("pk").last()
         )
         who = f" by {entry.user.get_username()} at {entry.action_time:%Y-%m-%d %H:%M:%S} UTC" if entry else ""
         why = f" ({entry.change_message})" if entry else ""

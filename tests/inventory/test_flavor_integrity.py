@@ -119,6 +119,13 @@ def test_changes_from_outside_deletes_and_pages_without_a_version_are_refused(
     large = Flavor.objects.get(pk=4)
     assert large.deleted and large.memory_mb == 8192
 
+    # a clone of a flavor that someone cloned since the page was opened
+    clone_form = {**flavor_post(Flavor.objects.get(pk=5)), "flavorid": "", "memory_mb": "32768"}
+    assert admin_client.post(clone_url(5), clone_form).status_code == 302
+    page = bob_client.post(clone_url(5), {**clone_form, "name": "m1.xlarge-b"}).content.decode()
+    assert f"m1.xlarge was soft-deleted by {admin_user.username} at " in page and "nothing was cloned" in page
+    assert Flavor.objects.live().filter(name__startswith="m1.xlarge").count() == 1
+
 
 def test_two_stale_pages_adding_the_same_extra_spec_key_leave_one(admin_client, bob_client, nova):
     alice_page, bob_page = open_page(admin_client, 2), open_page(bob_client, 2)
