@@ -132,7 +132,7 @@ def _record(row) -> SyncRecord:
 def start(connection, command: str, *, plan: dict, before_schema: dict, snapshot=None, version=None, phase=None):
     """A new ``running`` record (call under the sync lock); returns it."""
     ensure_table(connection)
-    q = connection.ops.quote_name
+    q = DDLWriter(connection).quote
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX({q('id')}), 0) + 1 FROM {q(TABLE)}")
         (new_id,) = cursor.fetchone()
@@ -156,7 +156,7 @@ def start(connection, command: str, *, plan: dict, before_schema: dict, snapshot
 
 def save(connection, record: SyncRecord, *fields) -> None:
     """Write ``fields`` of ``record`` (all of them when none are named)."""
-    q = connection.ops.quote_name
+    q = DDLWriter(connection).quote
     names = fields or [c for c in _COLUMNS if c != "id"]
     values = dict(zip(_COLUMNS, _row(record), strict=True))
     assignments = ", ".join(f"{q(n)} = %s" for n in names)
@@ -181,7 +181,7 @@ def records(connection, limit: int | None = None) -> list[SyncRecord]:
     """The recorded syncs, newest first (none when nothing was ever recorded)."""
     if TABLE not in live_table_names(connection):
         return []
-    q = connection.ops.quote_name
+    q = DDLWriter(connection).quote
     names = ", ".join(q(c) for c in _COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {names} FROM {q(TABLE)} ORDER BY {q('id')} DESC")

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from .backup import BACKUP_KEY
 from .destructive import assess, back_up
 from .dialects import dialect_for
+from .dialects.postgresql import name_literal
 from .diff import diff
 from .engine import Comparison, own_tables
 from .introspect import introspect
@@ -185,7 +186,7 @@ class UndoSQL:
     """Standard SQL (PostgreSQL, SQLite 3.33+): ``UPDATE ... FROM``; an added column goes last."""
 
     def __init__(self, connection):
-        self.quote = connection.ops.quote_name
+        self.quote = dialect_for(connection).quote
 
     def column_position(self, previous: str | None) -> str:
         return ""
@@ -219,7 +220,7 @@ class PostgreSQLUndoSQL(UndoSQL):
     def after_insert(self, table) -> list[str]:
         q = self.quote
         return [
-            f"SELECT setval(pg_get_serial_sequence('{q(table.name)}', '{column}'), "
+            f"SELECT setval(pg_get_serial_sequence({name_literal(q(table.name))}, {name_literal(column)}), "
             f"COALESCE(MAX({q(column)}), 0) + 1, false) FROM {q(table.name)}"
             for column in table.sequences
         ]

@@ -107,6 +107,34 @@ def test_sync_keeps_hostile_tables_and_drops_one_only_by_name(backend, make_db, 
     assert db.fetchall(f"SELECT {q(C_BACKTICK)}, {q(C_PERCENT)} FROM {q(backup[0])}") == [("kept", 7)]
 
 
+#: A table whose name closes a string literal (PostgreSQL's undo names it in pg_get_serial_sequence('...')).
+T_UNDO = "u'); DROP TABLE instances; --"
+SERIAL_KEY = {
+    "sqlite": "INTEGER NOT NULL PRIMARY KEY",
+    "mysql": "INT NOT NULL AUTO_INCREMENT PRIMARY KEY",
+    "postgresql": "serial PRIMARY KEY",
+}
+
+
+def test_a_dropped_hostile_table_comes_back_with_db_undo(backend, make_db, nova_db_alias):
+    db = make_db("dump")
+    q = lambda name: quote(backend, name)  # noqa: E731
+    db.execute(f"CREATE TABLE {q(T_UNDO)} (id {SERIAL_KEY[backend]}, {q(C_BACKTICK)} VARCHAR(20))")
+    db.execute(f"INSERT INTO {q(T_UNDO)} ({q(C_BACKTICK)}) VALUES ('one'), ('two')")
+    alias = nova_db_alias(db)
+    before = catalog(db)[T_UNDO]
+
+    dropped = call("db_sync", "--drop-table", T_UNDO, "--allow-destructive", database=alias)
+    assert dropped.code == 0, dropped.err
+    assert T_UNDO not in catalog(db)
+    undo = call("db_undo", database=alias)
+    assert undo.code == 0, undo.out + undo.err
+    assert catalog(db)[T_UNDO] == before and "instances" in catalog(db)
+    assert db.fetchall(f"SELECT id, {q(C_BACKTICK)} FROM {q(T_UNDO)} ORDER BY id") == [(1, "one"), (2, "two")]
+    db.execute(f"INSERT INTO {q(T_UNDO)} ({q(C_BACKTICK)}) VALUES ('three')")  # the key goes on after the rows
+    assert db.fetchall(f"SELECT id FROM {q(T_UNDO)} WHERE {q(C_BACKTICK)} = 'three'") == [(3,)]
+
+
 #: A name whose second line is SQL: a dry run's comment that kept it whole would run it.
 T_COMMENT = "x\nCREATE TABLE pwned (id INT); --"
 
