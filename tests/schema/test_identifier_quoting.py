@@ -12,6 +12,8 @@ read with parameters, and dropped.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connections
 from hypothesis import HealthCheck, given, settings
@@ -23,7 +25,7 @@ from schema.dialects.base import quote_identifier
 from schema.introspect import introspect
 from schema.names import html_id, printable
 from schema.schema import Column, Index, Table
-from tests.support.backends import catalog
+from tests.support.backends import REPO_ROOT, catalog
 
 #: Characters that break naive quoting, mixed with any character a server may store.
 TRICKY = list("\"`'\\%;-/ \n\t?#<>&$.*()[]{}") + ["--", "%s", "%%", '""', "``", "ß", "表", "İ", "\u202e"]
@@ -73,6 +75,20 @@ def test_printable_and_html_id(name):
 @given(a=names, b=names)
 def test_html_id_tells_names_apart(a, b):
     assert (html_id(a) == html_id(b)) == (a == b)
+
+
+def test_no_module_quotes_a_name_with_djangos_quote_name():
+    """The dialect's quote is the one quoting function: Django's would let a quote inside a name end it."""
+    offenders = [
+        f"{path.relative_to(REPO_ROOT)}:{n}"
+        for app in ("schema", "inventory", "novaweb")
+        for path in sorted((REPO_ROOT / app).rglob("*.py"))
+        for n, line in enumerate(path.read_text().splitlines(), 1)
+        if re.search(r"\.ops\.quote_name\b|\bquote_name\(", line)
+        and "``" not in line
+        and not line.lstrip().startswith("#")
+    ]
+    assert offenders == [], "use dialect_for(connection).quote (or quote_for_params): " + ", ".join(offenders)
 
 
 def _server_holds(backend: str, table: str, column: str, index: str) -> bool:
