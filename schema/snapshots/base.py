@@ -8,6 +8,7 @@ to make and drop a scratch database on the same server. Everything else
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -44,6 +45,7 @@ class Tool:
             f"(apt-get install {self.package}; scripts/setup.sh installs it)"
         )
 
+    @functools.cache  # noqa: B019 -- a handful of Tool constants, cached for the process
     def version(self) -> str:
         proc = subprocess.run([self.path(), "--version"], capture_output=True, text=True, check=False)
         return (proc.stdout or proc.stderr).strip().splitlines()[0] if (proc.stdout or proc.stderr) else "unknown"

@@ -1,10 +1,11 @@
 """MySQL / MariaDB: ``mariadb-dump --single-transaction``, ``CHECKSUM TABLE``.
 
 A dump's transaction cannot be shared with another session on MariaDB, so
-the checksums are read while the dump runs and once more after it: a table
-whose checksum moved in between was written to during the dump, and the
-manifest says so (``changed_during_snapshot``) rather than promise a
-verification it cannot keep. novaweb never uses ``LOCK TABLES`` (Galera).
+the checksums are read while the dump runs, and a table that InnoDB says was
+written to since the dump started (``information_schema.TABLES.UPDATE_TIME``,
+to the second) is named in the manifest (``changed_during_snapshot``) rather
+than promise a verification it cannot keep. novaweb never uses ``LOCK
+TABLES`` (Galera).
 """
 
 from __future__ import annotations
@@ -80,15 +81,28 @@ class MySQLSnapshots(SnapshotBackend):
         ]
         if not complete:
             command += [t.name for t in tables]
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT NOW()")
+            (started,) = cursor.fetchone()
         with subprocess.Popen(command, env=self.tool_env(), stderr=subprocess.PIPE) as proc:
-            during = self.states(tables, progress)
+            states = self.states(tables, progress)
             _, err = proc.communicate()
         if proc.returncode:
             proc.stderr = err
             raise SnapshotError(f"the dump failed: {failure(command[0], proc)}")
-        after = self.states(tables)
-        changed = [a.name for a, b in zip(during, after, strict=True) if a != b]
-        return during, changed
+        return states, self.written_since(tables, started)
+
+    def written_since(self, tables: list[Table], started) -> list[str]:
+        """Tables a write was committed to since ``started`` (InnoDB's ``UPDATE_TIME``, to the second)."""
+        names = [t.name for t in tables]
+        marks = ", ".join(["%s"] * len(names))
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() "
+                f"AND UPDATE_TIME >= %s AND TABLE_NAME IN ({marks}) ORDER BY TABLE_NAME",
+                [started, *names],
+            )
+            return [row[0] for row in cursor.fetchall()]
 
     def restore(self, directory: Path, manifest, *, clean: bool, atomic: bool = False) -> list[str]:
         source = Path(directory) / manifest.data

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from ..introspect import introspect
+from ..introspect import introspect, live_table_names
 from ..schema_json import schema_to_dict
 from ..versioning import version_or_none
 from .backends import snapshot_backend
@@ -34,14 +34,15 @@ def take_snapshot(connection, *, output=None, tables=None, label: str = "", prog
     """
     backend = snapshot_backend(connection)
     backend.check_tools()
-    live = introspect(connection)
+    present = live_table_names(connection)
     if tables is None:
-        names, complete = sorted(live.tables), True
+        names, complete = present, True
     else:
-        unknown = [t for t in tables if t not in live.tables]
+        unknown = [t for t in tables if t not in present]
         if unknown:
             raise UnknownTables(f"no table {', '.join(unknown)} in the database")
         names, complete = sorted(set(tables)), False
+    live = introspect(connection, tables=names)
     if progress is not None:
         progress.total = max(len(names), 1)
     now = datetime.datetime.now(datetime.UTC)
@@ -55,7 +56,7 @@ def take_snapshot(connection, *, output=None, tables=None, label: str = "", prog
         vendor=connection.vendor,
         database=str(connection.settings_dict["NAME"]),
         server_version=backend.server_version(),
-        schema_version=version_or_none(connection) if "migrate_version" in live.tables else None,
+        schema_version=version_or_none(connection) if "migrate_version" in present else None,
         tool_versions=backend.tool_versions(),
         data=backend.data_name,
         tables=states,
