@@ -300,3 +300,19 @@ def test_snapshot_and_restore_carry_hostile_tables(hostile_db, nova_db_alias, db
     assert catalog(fresh) == catalog(hostile_db)
     q = lambda name: quote(hostile_db.backend, name)  # noqa: E731
     assert fresh.fetchall(f"SELECT {q(C_BACKTICK)}, {q(C_PERCENT)} FROM {q(T_SQL)}") == [("kept", 7)]
+
+
+@pytest.mark.django_db
+def test_sqlite_table_with_an_empty_name(db_factory, nova_db_alias, admin_client):
+    db = db_factory("sqlite", "dump")
+    db.execute('CREATE TABLE "" ("" INTEGER PRIMARY KEY, " " TEXT)')
+    db.execute('CREATE INDEX "ix " ON "" (" ")')
+    alias = nova_db_alias(db, alias="nova")
+    drift = call("db_drift", "--format", "json", database=alias)
+    assert [d["table"] for d in json.loads(drift.out)["differences"]] == [""]
+    assert call("db_sync", database=alias).code == 0 and "" in catalog(db)
+    assert call("db_schema_doc", "--format", "markdown", database=alias).code == 0
+    page = admin_client.get("/admin/schema/")
+    assert page.status_code == 200 and 'href="/admin/schema/table/-/"' in page.content.decode()
+    table = admin_client.get("/admin/schema/table/-/")
+    assert table.status_code == 200 and "ix " in table.content.decode()
