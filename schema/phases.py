@@ -21,10 +21,9 @@ them. Pure functions: no database is touched here.
 
 from __future__ import annotations
 
-import heapq
-
 from .diff import Difference
 from .operations import FOR_DIFFERENCE, PHASE_RANK, PHASES, Operation, type_change
+from .relations import topological
 from .schema import Schema
 
 __all__ = ["PHASES", "PHASE_RANK", "Operation", "operations", "order", "plan_operations", "type_change"]
@@ -58,25 +57,13 @@ def order(ops: list[Operation]) -> list[Operation]:
 
 
 def _topological(ops: list[Operation]) -> list[Operation]:
-    def key(i):
-        return (PHASE_RANK[ops[i].phase], ops[i].rank, ops[i].table, i)
-
-    waiting = {i: set(op.after) for i, op in enumerate(ops)}
-    heap = [key(i) for i, deps in waiting.items() if not deps]
-    heapq.heapify(heap)
-    result, done = [], set()
-    while heap:
-        i = heapq.heappop(heap)[-1]
-        done.add(i)
-        result.append(ops[i])
-        for j, deps in waiting.items():
-            if i in deps:
-                deps.discard(i)
-                if not deps and j not in done:
-                    heapq.heappush(heap, key(j))
-    if len(result) != len(ops):  # a cycle: keep the rest in phase order rather than lose it
-        result += sorted((op for i, op in enumerate(ops) if i not in done), key=lambda o: PHASE_RANK[o.phase])
-    return result
+    """The one topological sort (:func:`schema.relations.topological`), by phase then kind within it."""
+    order, _cut = topological(
+        range(len(ops)),
+        lambda i: ops[i].after,
+        priority=lambda i: (PHASE_RANK[ops[i].phase], ops[i].rank, ops[i].table, i),
+    )
+    return [ops[i] for i in order]
 
 
 def plan_operations(differences, expected: Schema, live: Schema) -> list[Operation]:

@@ -85,10 +85,21 @@ class Table:
     def add_column(self, column: Column) -> None:
         self.columns[column.name] = column
 
-    def index_covering(self, columns: tuple[str, ...]) -> bool:
-        """Whether an index (PK, unique or plain) has ``columns`` as its leftmost prefix."""
-        candidates = [self.primary_key, *(u.columns for u in self.uniques), *(i.columns for i in self.indexes.values())]
-        return any(tuple(c[: len(columns)]) == tuple(columns) for c in candidates if c)
+    def keys(self) -> list[tuple[str, tuple[str, ...], bool]]:
+        """``(name, columns, unique)`` of the primary key, the unique constraints and the indexes."""
+        found = [("PRIMARY KEY", tuple(self.primary_key), True)] if self.primary_key else []
+        found += [(u.name or "UNIQUE", u.columns, True) for u in self.uniques]
+        found += [(i.name, i.columns, i.unique) for i in sorted(self.indexes.values(), key=lambda i: i.name)]
+        return found
+
+    def index_serving(self, columns: tuple[str, ...]) -> str | None:
+        """The name of a key (PK, unique or index) whose leftmost columns are ``columns``, if any."""
+        return serving_key(self.keys(), columns)
+
+
+def serving_key(keys, columns: tuple[str, ...]) -> str | None:
+    """The first of ``keys`` (``(name, columns, unique)``) whose leftmost columns are ``columns``."""
+    return next((name for name, cols, _ in keys if cols and tuple(cols[: len(columns)]) == tuple(columns)), None)
 
 
 @dataclass

@@ -31,7 +31,7 @@ def missing_indexes(connection) -> list[tuple[str, Index]]:
     live = introspect(connection, tables={table for table, _ in SUGGESTED_INDEXES})
     missing = []
     for table, columns in SUGGESTED_INDEXES:
-        if table in live and not live[table].index_covering(columns):
+        if table in live and live[table].index_serving(columns) is None:
             name = dialect.suggested_index_name(table, columns)
             missing.append((table, Index(name, columns)))
     return missing

@@ -126,7 +126,7 @@ class Archiver:
         return [
             r
             for r in self.relations
-            if r.constrained and r.parent in self.order and not self.live[r.child].index_covering(r.columns)
+            if r.constrained and r.parent in self.order and self.live[r.child].index_serving(r.columns) is None
         ]
 
     def count_candidates(self) -> int:
@@ -224,7 +224,7 @@ class Archiver:
                 f"({q(relation.child)}.{q('deleted')} IS NULL OR {q(relation.child)}.{q('deleted')} = %s)"
             )
             params.append(False)
-        if not child.index_covering(relation.columns):
+        if child.index_serving(relation.columns) is None:
             if relation.key not in self._referenced_cache:
                 conditions += [f"{q(relation.child)}.{q(c)} IS NOT NULL" for c in relation.columns]
                 self._referenced_cache[relation.key] = self._distinct(relation, columns, conditions, params)

@@ -29,7 +29,8 @@ from ..engine import Comparison, compare
 from ..model_schema import model_schema, nova_models
 from ..models import REPOSITORY_ID, MigrateVersion
 from ..names import html_id
-from ..schema import Column, Index, Schema, Table, UniqueConstraint
+from ..relations import Relation, declared_relations
+from ..schema import Column, Index, Schema, Table, UniqueConstraint, serving_key
 
 #: Areas, in display order: the module of ``inventory.models`` a model lives in.
 AREAS = {
@@ -41,39 +42,6 @@ AREAS = {
     "schema": "Schema version",
     "other": "Not in the models",
 }
-
-
-@dataclass(frozen=True)
-class Relation:
-    """``table.columns`` refers to ``ref_table.ref_columns``, with or without a constraint."""
-
-    table: str
-    columns: tuple[str, ...]
-    ref_table: str
-    ref_columns: tuple[str, ...]
-    constrained: bool
-    name: str | None = None
-    #: the model field that declares it (``Instance.flavor``), when one does
-    field: str | None = None
-
-    @property
-    def key(self) -> tuple:
-        return (self.table, self.columns, self.ref_table, self.ref_columns)
-
-    def describe(self) -> str:
-        kind = "FOREIGN KEY" if self.constrained else "relation without constraint"
-        return f"{self.table} ({', '.join(self.columns)}) -> {self.ref_table} ({', '.join(self.ref_columns)}): {kind}"
-
-    def as_dict(self) -> dict:
-        return {
-            "table": self.table,
-            "columns": list(self.columns),
-            "ref_table": self.ref_table,
-            "ref_columns": list(self.ref_columns),
-            "constrained": self.constrained,
-            "name": self.name,
-            "field": self.field,
-        }
 
 
 @dataclass(frozen=True)
@@ -131,7 +99,7 @@ class TableDoc:
 
     def index_serving(self, columns: tuple[str, ...]) -> str | None:
         """The name of a key whose leftmost columns are ``columns``, if any."""
-        return next((name for name, cols, _ in self.all_keys() if tuple(cols[: len(columns)]) == tuple(columns)), None)
+        return serving_key(self.all_keys(), columns)
 
     def as_dict(self) -> dict:
         return {
@@ -204,7 +172,7 @@ def _model_facts(vendor: str) -> dict[str, TableFacts]:
     for model in nova_models():
         table = model._meta.db_table
         constrained = {(fk.columns, fk.ref_table, fk.ref_columns): fk.name for fk in expected[table].foreign_keys}
-        facts[table] = TableFacts(model, _area(model), tuple(_declared_relations(model, constrained)))
+        facts[table] = TableFacts(model, _area(model), tuple(declared_relations(model, constrained)))
     return facts
 
 
@@ -212,20 +180,6 @@ def _area(model) -> str:
     if model._meta.app_label == "inventory":
         return model.__module__.rsplit(".", 1)[-1]
     return model._meta.app_label
-
-
-def _declared_relations(model, constrained: dict):
-    table = model._meta.db_table
-    for f in model._meta.local_fields:
-        if not (f.is_relation and f.concrete):
-            continue
-        key = ((f.column,), f.related_model._meta.db_table, (f.target_field.column,))
-        yield Relation(
-            table, *key, constrained=key in constrained, name=constrained.get(key), field=f"{model.__name__}.{f.name}"
-        )
-    for fk in model.schema_facts.composite_foreign_keys:
-        key = (tuple(fk.columns), fk.ref_table, tuple(fk.ref_columns))
-        yield Relation(table, *key, constrained=key in constrained, name=constrained.get(key), field=model.__name__)
 
 
 def admin_url(model) -> str | None:

@@ -22,7 +22,8 @@ from dataclasses import asdict, dataclass, field
 from django.core.exceptions import FieldDoesNotExist
 
 from ..dialects import DIALECTS
-from .document import Relation, SchemaDoc
+from ..relations import Relation, topological
+from .document import SchemaDoc
 
 
 @dataclass(frozen=True)
@@ -223,24 +224,19 @@ def _index_use(doc, dialect, model, label, feature, entry, path, lookup) -> Admi
 def load_order(doc: SchemaDoc) -> tuple[list[str], list[Relation]]:
     """Tables in an order that loads every referenced table first, and the relations set aside.
 
-    Kahn's algorithm over constraints and unconstrained relations alike, taking
-    the alphabetically first ready table each time (a stable order). A cycle is
+    The one topological sort (:func:`schema.relations.topological`), taking the
+    alphabetically first ready table each time (a stable order). A cycle is
     broken by setting aside its unconstrained relations first (nothing enforces
     them), then, only if needed, a constraint.
     """
     edges = {(r.table, r.ref_table): r for r in doc.relations if r.table != r.ref_table and r.ref_table in doc.tables}
-    pending = set(doc.tables)
-    order: list[str] = []
-    breaks: list[Relation] = []
-    while pending:
-        live_edges = [(a, b) for a, b in edges if a in pending and b in pending]
-        blocked = {a for a, _ in live_edges}
-        ready = sorted(pending - blocked)
-        if ready:
-            order.append(ready[0])
-            pending.discard(ready[0])
-            continue
-        # a cycle: drop an unconstrained relation if there is one, else a constraint
-        candidates = sorted(live_edges, key=lambda e: (edges[e].constrained, e))
-        breaks.append(edges.pop(candidates[0]))
-    return order, breaks
+    refers_to: dict[str, set[str]] = {t: set() for t in doc.tables}
+    for table, ref_table in edges:
+        refers_to[table].add(ref_table)
+
+    def cut_one_relation(remaining, waiting):
+        pending = [(a, b) for a in remaining for b in waiting[a]]
+        return [min(pending, key=lambda e: (edges[e].constrained, e))]
+
+    order, cut = topological(sorted(doc.tables), lambda t: refers_to[t], cut=cut_one_relation)
+    return order, [edges[pair] for pair in cut]

@@ -115,7 +115,7 @@ class Command(NovaCommand):
         archived = {table: archiver.archived[table] for table in sorted(archiver.archived)}
         kept = {table: dict(sorted(by.items())) for table, by in sorted(archiver.kept.items())}
         notes = [
-            f"foreign key {r.describe()} has no index on {r.child}: the database scans {r.child} "
+            f"foreign key {r.compact()} has no index on {r.child}: the database scans {r.child} "
             f"for every {r.parent} row archived (an index on {r.child} ({', '.join(r.columns)}) makes it a lookup)"
             for r in archiver.unindexed_foreign_keys()
             if archiver.archived[r.parent]
