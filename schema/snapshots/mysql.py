@@ -76,6 +76,7 @@ class MySQLSnapshots(SnapshotBackend):
             "--skip-lock-tables",
             "--no-tablespaces",
             "--hex-blob",
+            "--no-autocommit",  # each table's rows restored in one transaction, not one commit per INSERT
             f"--result-file={target}",
             self.settings["NAME"],
         ]
