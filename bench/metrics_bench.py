@@ -131,10 +131,13 @@ def scrapes(backend: str, runs: int) -> None:
 
 
 def console(backend: str) -> None:
+    from django.db import connections
+
     from inventory.console import reports, runner
 
+    vendor = connections["nova_readonly"].vendor
     for report in reports.all_reports():
-        ms = timed(lambda report=report: runner.run(report.sql, max_rows=10_000))
+        ms = timed(lambda report=report: runner.run(report.sql_for(vendor), max_rows=10_000))
         print(f"{backend}: report {report.slug:<30} {ms:8.0f} ms")
     tracemalloc.start()
     result = None

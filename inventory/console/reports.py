@@ -9,7 +9,7 @@ report's page: an operator can copy it into the console and change it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.apps import apps
 
@@ -20,6 +20,11 @@ class Report:
     title: str
     description: str
     sql: str
+    #: ``{vendor: sql}`` where one server needs the question put differently (and why, in a comment).
+    vendor_sql: dict = field(default_factory=dict)
+
+    def sql_for(self, vendor: str) -> str:
+        return self.vendor_sql.get(vendor, self.sql)
 
 
 def soft_deleted_sql() -> str:
@@ -38,6 +43,10 @@ def soft_deleted_sql() -> str:
 
 
 _LIVE = "deleted IS NOT TRUE"
+_PROJECTS = (
+    "SELECT project_id, COUNT(*) AS instances, SUM(memory_mb) AS ram_mb, SUM(vcpus) AS vcpus\n"
+    f"FROM {{table}}\nWHERE {_LIVE}\nGROUP BY project_id\nORDER BY instances DESC, project_id"
+)
 
 REPORTS = {
     report.slug: report
@@ -62,8 +71,10 @@ REPORTS = {
             "projects-by-instances",
             "Projects by instance count and RAM",
             "Live instances, RAM and vCPUs per project, the biggest first.",
-            "SELECT project_id, COUNT(*) AS instances, SUM(memory_mb) AS ram_mb, SUM(vcpus) AS vcpus\n"
-            f"FROM instances\nWHERE {_LIVE}\nGROUP BY project_id\nORDER BY instances DESC, project_id",
+            _PROJECTS.format(table="instances"),
+            # MariaDB/MySQL would walk the project_id index and look every row up by its primary
+            # key (measured: 8.8 s instead of 0.36 s at 300,000 instances); one scan is what we want.
+            {"mysql": _PROJECTS.format(table="instances USE INDEX ()")},
         ),
         Report(
             "ips-per-network",
@@ -97,7 +108,7 @@ REPORTS = {
 def get(slug: str) -> Report:
     report = REPORTS[slug]
     if not report.sql:
-        report = Report(report.slug, report.title, report.description, soft_deleted_sql())
+        report = Report(report.slug, report.title, report.description, soft_deleted_sql(), report.vendor_sql)
     return report
 
 

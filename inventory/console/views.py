@@ -156,21 +156,23 @@ def _report(slug: str) -> reports.Report:
 def report_view(request, slug):
     _require_permission(request)
     report = _report(slug)
+    sql = report.sql_for(_vendor())
     explain = request.GET.get("explain") == "1"
     if explain:
-        result, error = _run(request, runner.explain_sql(report.sql, _vendor()), QueryLog.Kind.EXPLAIN,
+        result, error = _run(request, runner.explain_sql(sql, _vendor()), QueryLog.Kind.EXPLAIN,
                              is_query=False, report=slug)
     else:
-        result, error = _run(request, report.sql, QueryLog.Kind.REPORT, is_query=True, report=slug)
-    context = _context(request, report.title, report=report, result=result, error=error, explain=explain)
+        result, error = _run(request, sql, QueryLog.Kind.REPORT, is_query=True, report=slug)
+    context = _context(request, report.title, report=report, sql=sql, result=result, error=error, explain=explain)
     return TemplateResponse(request, "console/report.html", context, status=400 if error else 200)
 
 
 def report_csv_view(request, slug):
     _require_permission(request)
     report = _report(slug)
+    sql = report.sql_for(_vendor())
     try:
-        return _csv_response(request, report.sql, f"{slug}.csv", is_query=True, report=slug)
+        return _csv_response(request, sql, f"{slug}.csv", is_query=True, report=slug)
     except runner.QueryFailed as exc:
-        context = _context(request, report.title, report=report, result=None, error=str(exc), explain=False)
+        context = _context(request, report.title, report=report, sql=sql, result=None, error=str(exc), explain=False)
         return TemplateResponse(request, "console/report.html", context, status=400)
