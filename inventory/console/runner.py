@@ -66,7 +66,7 @@ def run(sql: str, params=None, *, max_rows: int, alias: str = READONLY_ALIAS, is
         columns = _columns(cursor)
         rows = []
         while columns and len(rows) <= max_rows:
-            batch = _fetch(connection, cursor, min(BATCH, max_rows + 1 - len(rows)))
+            batch = cursor.fetchmany(min(BATCH, max_rows + 1 - len(rows)))
             if not batch:
                 break
             rows.extend(tuple(row) for row in batch)
@@ -87,7 +87,7 @@ def stream(sql: str, params=None, *, max_rows: int, alias: str = READONLY_ALIAS,
         with session(alias) as connection, _executed(connection, sql, params, is_query) as cursor:
             yield tuple(_columns(cursor))
             while True:
-                batch = _fetch(connection, cursor, BATCH)
+                batch = cursor.fetchmany(BATCH)
                 if not batch:
                     break
                 for row in batch:
@@ -177,10 +177,6 @@ def _set_deadline(connection) -> None:
 
 def _columns(cursor) -> list[str]:
     return [column[0] for column in cursor.description or ()]
-
-
-def _fetch(connection, cursor, size):
-    return cursor.fetchmany(size)
 
 
 # --- errors ------------------------------------------------------------------------------
