@@ -70,9 +70,3 @@ def copy_to_backup(
         cursor.execute(f"SELECT COUNT(*) FROM {quote(backup.name)}")
         (count,) = cursor.fetchone()
     return backup.name, count
-
-
-def list_backups(connection) -> list[str]:
-    from .introspect import live_table_names
-
-    return [name for name in live_table_names(connection) if name.startswith(PREFIX)]

@@ -1,7 +1,7 @@
 """Turn differences into DDL for one backend, and run it.
 
-Statements are executed (or, for ``--dry-run``, collected) through Django's
-schema editor, ``connection.schema_editor(collect_sql=...)``, without
+Statements are executed through Django's
+schema editor, ``connection.schema_editor()``, without
 parameters; names are quoted by the dialect (``Dialect.quote``, which escapes
 quotes inside a name where Django's ``quote_name`` does not). SQLite's
 foreign-key checks are suspended the way Django does it, and a dry run
@@ -44,38 +44,11 @@ class DDLWriter:
         unique = "UNIQUE " if index.unique else ""
         return f"CREATE {unique}INDEX {q(index.name)} ON {q(table)} ({', '.join(map(q, index.columns))})"
 
-    def rebuild_table(self, want: Table, have: Table) -> list[str]:
-        """SQLite's way to change a table: a new one, the rows copied, a rename.
 
-        The new table is named ``novaweb_rebuild_<table>``: one of novaweb's own
-        tables, so a copy left by a run killed half-way is never reported as drift
-        and is replaced by the next rebuild (the original still holds every row
-        until its DROP, which runs only after the copy).
-        """
-        q = self.quote
-        temp = Table(
-            f"novaweb_rebuild_{want.name}",
-            want.columns,
-            want.primary_key,
-            want.primary_key_name,
-            want.uniques,
-            {},
-            want.foreign_keys,
-        )
-        common = [name for name in want.columns if name in have.columns]
-        columns = ", ".join(map(q, common))
-        statements = [f"DROP TABLE IF EXISTS {q(temp.name)}", *self.create_table(temp)]
-        statements.append(f"INSERT INTO {q(temp.name)} ({columns}) SELECT {columns} FROM {q(have.name)}")
-        statements.append(f"DROP TABLE {q(have.name)}")
-        statements.append(f"ALTER TABLE {q(temp.name)} RENAME TO {q(want.name)}")
-        statements += [self.create_index(want.name, index) for index in want.indexes.values()]
-        return statements
-
-
-def run_statements(connection, statements: list[str], *, collect: bool = False) -> list[str]:
-    """Execute ``statements`` through Django's schema editor (or only collect them)."""
+def run_statements(connection, statements: list[str]) -> list[str]:
+    """Execute ``statements`` through Django's schema editor (atomic where DDL rolls back)."""
     atomic = connection.features.can_rollback_ddl
-    with connection.schema_editor(collect_sql=collect, atomic=atomic) as editor:
+    with connection.schema_editor(atomic=atomic) as editor:
         for sql in statements:
             editor.execute(sql, params=None)
-        return list(editor.collected_sql) if collect else list(statements)
+    return list(statements)

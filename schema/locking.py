@@ -7,14 +7,14 @@ MySQL/MariaDB ``GET_LOCK('novaweb_sync.<database>')``, PostgreSQL
 when the process dies, so a killed run never leaves a stale lock. The lock is
 polled rather than waited for inside the server, and the second run says that
 it waited and for how long. The SQL per backend is the dialect's; on a Galera cluster, where GET_LOCK is
-node-local, :mod:`schema.galera` takes a cluster-wide lock instead.
+node-local, the MySQL dialect hands out a cluster-wide lock (:mod:`schema.dialects.galera`).
 """
 
 from __future__ import annotations
 
 import time
 
-from .galera import sync_lock_for
+from .dialects import dialect_for
 
 
 class LockTimeout(Exception):
@@ -25,7 +25,7 @@ class SyncLock:
     poll_interval = 0.2
 
     def __init__(self, connection, *, notify=None, timeout: float = 3600.0):
-        self.dialect = sync_lock_for(connection)  # Galera: a cluster-wide lock
+        self.dialect = dialect_for(connection).sync_lock()  # Galera: a cluster-wide lock
         self.notify = notify or (lambda message: None)
         self.timeout = timeout
         self.waited: float | None = None
@@ -34,7 +34,12 @@ class SyncLock:
         if self.dialect.try_sync_lock():
             return self
         start = time.monotonic()
-        self.notify("Another schema sync holds this database's lock: waiting for it to finish...")
+        holder = self.dialect.describe_holder()
+        self.notify(
+            "Another schema sync holds this database's lock"
+            + (f" ({holder})" if holder else "")
+            + ": waiting for it to finish..."
+        )
         while not self.dialect.try_sync_lock():
             if time.monotonic() - start > self.timeout:
                 raise LockTimeout(f"gave up waiting for the other schema sync after {self.timeout:.0f}s")

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import models
 
 from .declarations import NovaModel
-from .dialects import DIALECTS
+from .dialects import TYPE_RULES
 from .schema import Column, ForeignKey, Index, Schema, Table, UniqueConstraint
 
 
@@ -49,7 +49,7 @@ def model_schema(vendor: str) -> Schema:
 
 @functools.cache
 def _model_schema(vendor: str) -> Schema:
-    dialect = DIALECTS[vendor](connection=None)
+    dialect = TYPE_RULES[vendor]()
     schema = Schema(vendor)
     for model in nova_models():
         schema.add_table(_table(model, dialect))

@@ -35,9 +35,9 @@ PHASE_RANK = {name: i for i, name in enumerate(PHASES)}
 
 def type_change(old: str, new: str, vendor: str | None = None) -> str:
     """``widen`` (every value fits), ``narrow`` (values may not fit) or ``change`` (another kind of type)."""
-    from .dialects import DIALECTS, Dialect
+    from .dialects import TYPE_RULES, TypeRules
 
-    return type_rules.type_change(DIALECTS.get(vendor, Dialect), old, new)
+    return type_rules.type_change(TYPE_RULES.get(vendor, TypeRules), old, new)
 
 
 @dataclass

@@ -131,7 +131,7 @@ class _PlanWriter:
         op.apply(self.state, self.dialect)
         after = self.state.tables.get(op.table)
         if self.dialect.rebuilds_tables and op.rebuilds:
-            return plain(self.ddl.rebuild_table(after, before))
+            return plain(self.dialect.rebuild_table(self.ddl, after, before))
         return op.statements(self, before, after)
 
 

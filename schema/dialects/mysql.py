@@ -8,13 +8,16 @@ import re
 from ..schema import Check, Column, ForeignKey, Index, Table
 from ..statements import Statement
 from .base import Dialect
+from .galera import ClusterSyncLock, is_galera
+from .types import TypeRules
 
 #: ER_ALTER_OPERATION_NOT_SUPPORTED(_REASON): the table cannot do ALGORITHM=INPLACE / LOCK=NONE.
 ONLINE_REFUSED_ERRORS = (1845, 1846)
 
 
-class MySQLDialect(Dialect):
+class MySQLTypes(TypeRules):
     vendor = "mysql"
+
     MODEL_TYPES = {
         "IntegerField": "int(11)",
         "BigIntegerField": "bigint(20)",
@@ -24,15 +27,16 @@ class MySQLDialect(Dialect):
         "TextField": "text",
         "CharField": "varchar(%(max_length)s)",
     }
+
     AUTOINCREMENT_TYPE = "int(11)"
+
     TYPE_ALIASES = {"integer": "int", "boolean": "bool", "bool": "bool", "double precision": "double"}
+
     BOOL_RANGE = (-128, 127)  # tinyint(1)
+
     FLOAT_BITS = {"float": 24, "double": 53, "real": 53}
+
     TEXT_BYTES = {"tinytext": 255, "text": 65535, "mediumtext": 16777215, "longtext": 4294967295}
-    SQL_TO_NUMBER = "CAST({} AS DECIMAL(65,0))"
-    SQL_TO_TEXT = "CAST({} AS CHAR)"
-    SQL_FLOAT32 = "CAST({} AS FLOAT)"
-    REGEX_END = r"\\z"  # in a MySQL string literal: PCRE's \z (\Z would also match before a final newline)
 
     def normalize_type(self, raw: str) -> str:
         text = " ".join(raw.strip().lower().split())
@@ -45,8 +49,30 @@ class MySQLDialect(Dialect):
     def normalize_default(self, raw):
         return None if raw in (None, "NULL") else super().normalize_default(raw)
 
-    def table_options(self) -> str:
-        return " ENGINE=InnoDB DEFAULT CHARSET=utf8"
+    def unique_constraint_name(self, table, columns):
+        return columns[0]
+
+    def model_only_indexes(self, facts):
+        # Left behind by foreign keys that older migrations dropped (MySQL keeps the index).
+        return facts.mysql_indexes
+
+    def adjust_model_table(self, table: Table) -> None:
+        # MySQL has no unique constraint apart from a unique index: ``UNIQUE (host)``
+        # becomes ``UNIQUE KEY host (host)``.
+        for unique in table.uniques:
+            table.indexes[unique.name] = Index(unique.name, unique.columns, unique=True)
+        table.uniques = []
+
+
+class MySQLDialect(MySQLTypes, Dialect):
+    vendor = "mysql"
+    SQL_TO_NUMBER = "CAST({} AS DECIMAL(65,0))"
+
+    SQL_TO_TEXT = "CAST({} AS CHAR)"
+
+    SQL_FLOAT32 = "CAST({} AS FLOAT)"
+
+    REGEX_END = r"\\z"  # in a MySQL string literal: PCRE's \z (\Z would also match before a final newline)
 
     @contextlib.contextmanager
     def bulk_load(self, cursor):
@@ -102,14 +128,17 @@ class MySQLDialect(Dialect):
         "SELECT table_name, column_name, column_type, is_nullable, column_default, extra "
         "FROM information_schema.columns WHERE table_schema = DATABASE()"
     )
+
     INDEXES_SQL = (
         "SELECT table_name, index_name, non_unique, column_name "
         "FROM information_schema.statistics WHERE table_schema = DATABASE()"
     )
+
     CHECKS_SQL = (
         "SELECT table_name, constraint_name, check_clause "
         "FROM information_schema.check_constraints WHERE constraint_schema = DATABASE()"
     )
+
     FOREIGN_KEYS_SQL = (
         "SELECT table_name, constraint_name, column_name, referenced_table_name, referenced_column_name "
         "FROM information_schema.key_column_usage "
@@ -144,31 +173,17 @@ class MySQLDialect(Dialect):
         sql = super().column_definition(quote, column)
         return sql + " AUTO_INCREMENT" if column.autoincrement else sql
 
-    def drop_foreign_key_sql(self, quote, table, fk):
-        return f"ALTER TABLE {quote(table)} DROP FOREIGN KEY {quote(fk.name)}"
-
-    def drop_index_sql(self, quote, table, index):
-        return f"DROP INDEX {quote(index.name)} ON {quote(table)}"
-
-    def drop_unique_sql(self, quote, table, unique):
-        return f"ALTER TABLE {quote(table)} DROP INDEX {quote(unique.name)}"
-
-    def unique_constraint_name(self, table, columns):
-        return columns[0]
-
-    def model_only_indexes(self, facts):
-        # Left behind by foreign keys that older migrations dropped (MySQL keeps the index).
-        return facts.mysql_indexes
-
-    def adjust_model_table(self, table: Table) -> None:
-        # MySQL has no unique constraint apart from a unique index: ``UNIQUE (host)``
-        # becomes ``UNIQUE KEY host (host)``.
-        for unique in table.uniques:
-            table.indexes[unique.name] = Index(unique.name, unique.columns, unique=True)
-        table.uniques = []
-
     PLAIN_INDEX_LOOKUPS = frozenset({"exact", "iexact", "istartswith"})
+
     IDENTIFIER_QUOTE = "`"
+
+    sql_table_options = " ENGINE=InnoDB DEFAULT CHARSET=utf8"
+
+    sql_drop_foreign_key = "ALTER TABLE {table} DROP FOREIGN KEY {name}"
+
+    sql_drop_index = "DROP INDEX {name} ON {table}"
+
+    sql_drop_unique = "ALTER TABLE {table} DROP INDEX {name}"
 
     def estimated_row_counts(self, cursor):
         cursor.execute(
@@ -193,6 +208,10 @@ class MySQLDialect(Dialect):
 
     def online_refused(self, exc):
         return bool(exc.args) and exc.args[0] in ONLINE_REFUSED_ERRORS
+
+    def sync_lock(self):
+        # GET_LOCK is local to one Galera node: there the lock is a certified row.
+        return ClusterSyncLock(self.connection) if is_galera(self.connection) else self
 
     def try_sync_lock(self):
         # GET_LOCK names are server-wide: the database's name makes the lock this database's.

@@ -9,6 +9,7 @@ from .. import type_rules
 from ..schema import Check, Column, ForeignKey, Index, Table, UniqueConstraint
 from ..statements import Statement
 from .base import Dialect
+from .types import TypeRules
 
 #: pg_advisory_lock key of the sync lock (advisory locks are per database): "novaweb" in ASCII.
 SYNC_LOCK_KEY = 0x6E6F766177656200
@@ -46,8 +47,9 @@ def serial_sequence(default: str | None) -> str | None:
     return parts[-1] if parts else None
 
 
-class PostgreSQLDialect(Dialect):
+class PostgreSQLTypes(TypeRules):
     vendor = "postgresql"
+
     MODEL_TYPES = {
         "IntegerField": "integer",
         "BigIntegerField": "bigint",
@@ -57,7 +59,9 @@ class PostgreSQLDialect(Dialect):
         "TextField": "text",
         "CharField": "varchar(%(max_length)s)",
     }
+
     AUTOINCREMENT_TYPE = "serial"
+
     TYPE_ALIASES = {
         "integer": "int",
         "int4": "int",
@@ -71,7 +75,28 @@ class PostgreSQLDialect(Dialect):
         "timestamp with time zone": "datetime with time zone",
         "float4": "real",
     }
+
+    def unique_constraint_name(self, table, columns):
+        return f"{table}_{columns[0]}_key"
+
+    def primary_key_name(self, table):
+        return f"{table}_pkey"
+
+    def sequence_name(self, table, column):
+        return f"{table}_{column}_seq"
+
+    def foreign_key_name(self, table, columns):
+        return f"{table}_{columns[0]}_fkey"
+
+    def normalize_default(self, raw):
+        text = super().normalize_default(raw)
+        return None if text is None else re.sub(r"::[a-z ]+$", "", text)
+
+
+class PostgreSQLDialect(PostgreSQLTypes, Dialect):
+    vendor = "postgresql"
     SQL_FLOAT32 = "CAST(CAST({} AS REAL) AS DOUBLE PRECISION)"
+
     SQL_REGEX = "{} ~ {}"
 
     def bulk_insert(self, cursor, table, columns, rows):
@@ -93,22 +118,6 @@ class PostgreSQLDialect(Dialect):
     def inline_unique_sql(self, quote, unique):
         name = f"CONSTRAINT {quote(unique.name)} " if unique.name else ""
         return name + super().inline_unique_sql(quote, unique)
-
-    def unique_constraint_name(self, table, columns):
-        return f"{table}_{columns[0]}_key"
-
-    def primary_key_name(self, table):
-        return f"{table}_pkey"
-
-    def sequence_name(self, table, column):
-        return f"{table}_{column}_seq"
-
-    def foreign_key_name(self, table, columns):
-        return f"{table}_{columns[0]}_fkey"
-
-    def normalize_default(self, raw):
-        text = super().normalize_default(raw)
-        return None if text is None else re.sub(r"::[a-z ]+$", "", text)
 
     def read_tables(self, cursor, names):
         # One catalog query per kind of object for the whole schema, not per table.
@@ -159,10 +168,12 @@ class PostgreSQLDialect(Dialect):
         "WHERE c.relkind IN ('r', 'p') AND n.nspname = current_schema() AND a.attnum > 0 AND NOT a.attisdropped "
         "ORDER BY c.relname, a.attnum"
     )
+
     _COLUMN_NAMES = (
         "ARRAY(SELECT att.attname FROM unnest({keys}) WITH ORDINALITY k(n, i) "
         "JOIN pg_attribute att ON att.attrelid = {rel} AND att.attnum = k.n ORDER BY k.i)"
     )
+
     CONSTRAINTS_SQL = (
         "SELECT c.relname, con.conname, con.contype, "
         + _COLUMN_NAMES.format(keys="con.conkey", rel="con.conrelid")
@@ -172,6 +183,7 @@ class PostgreSQLDialect(Dialect):
         "JOIN pg_namespace n ON n.oid = c.relnamespace LEFT JOIN pg_class ref ON ref.oid = con.confrelid "
         "WHERE n.nspname = current_schema() AND con.contype IN ('p', 'u', 'f', 'c') ORDER BY c.relname, con.conname"
     )
+
     # Indexes that are not the backing index of a constraint.
     INDEXES_SQL = (
         "SELECT t.relname, i.relname, ix.indisunique, "
@@ -221,8 +233,11 @@ class PostgreSQLDialect(Dialect):
             # An explicit cast (USING) cuts a too-long string silently; the assignment cast
             # that ALTER TYPE uses without one fails instead. So USING only where no
             # assignment cast exists (text to a number, across families).
-            using = "" if type_rules.assignment_cast(self, before.type, after.type) else (
-                f" USING {quote(after.name)}::{after.ddl_type}")
+            using = (
+                ""
+                if type_rules.assignment_cast(self, before.type, after.type)
+                else (f" USING {quote(after.name)}::{after.ddl_type}")
+            )
             statements.append(f"{alter} TYPE {after.ddl_type}{using}")
         if before.nullable != after.nullable:
             statements.append(f"{alter} {'DROP NOT NULL' if after.nullable else 'SET NOT NULL'}")

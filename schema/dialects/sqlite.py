@@ -7,14 +7,16 @@ import sqlite3
 
 from ..schema import Check, Column, ForeignKey, Index, Table, UniqueConstraint
 from .base import Dialect
+from .types import TypeRules
 
 #: The sync lock: a write transaction (BEGIN IMMEDIATE) held on a small file beside the
 #: database, so SQLite's own file locking serializes runs and a killed run releases it.
 LOCK_SUFFIX = "-novaweb-lock"
 
 
-class SQLiteDialect(Dialect):
+class SQLiteTypes(TypeRules):
     vendor = "sqlite"
+
     MODEL_TYPES = {
         "IntegerField": "INTEGER",
         "BigIntegerField": "BIGINT",
@@ -24,17 +26,27 @@ class SQLiteDialect(Dialect):
         "TextField": "TEXT",
         "CharField": "VARCHAR(%(max_length)s)",
     }
+
     AUTOINCREMENT_TYPE = "INTEGER"
+
     has_late_foreign_keys = False
+
     inline_foreign_keys = True
-    rebuilds_tables = True
+
     TYPE_ALIASES = {"integer": "int", "boolean": "bool", "bool": "bool", "real": "float", "float": "float"}
-    SQL_TO_NUMBER = "CAST({} AS REAL)"
-    SQL_OCTET_LENGTH = "LENGTH(CAST({} AS BLOB))"  # REGEXP: Django registers it on every connection
 
     def model_autoincrement(self, field, table_primary_key):
         # A lone INTEGER PRIMARY KEY is SQLite's rowid: it auto-increments, AutoField or not.
         return field.primary_key and len(table_primary_key) == 1 and self.model_ddl_type(field) == "INTEGER"
+
+
+class SQLiteDialect(SQLiteTypes, Dialect):
+    vendor = "sqlite"
+    rebuilds_tables = True
+
+    SQL_TO_NUMBER = "CAST({} AS REAL)"
+
+    SQL_OCTET_LENGTH = "LENGTH(CAST({} AS BLOB))"  # REGEXP: Django registers it on every connection
 
     def live_columns(self, cursor, table):
         cursor.execute(f"PRAGMA table_info({self.quote(table)})")
@@ -105,9 +117,6 @@ class SQLiteDialect(Dialect):
             keys.append(ForeignKey(tuple(r[1] for r in rows), rows[0][2], tuple(r[3] for r in rows)))
         return keys
 
-    def drop_index_sql(self, quote, table, index):
-        return f"DROP INDEX {quote(index.name)}"
-
     #: sqlite_stat1 (ANALYZE), sqlite_sequence (AUTOINCREMENT): the prefix is reserved.
     INTERNAL_TABLE_PREFIXES = ("sqlite_",)
 
@@ -157,3 +166,30 @@ class SQLiteDialect(Dialect):
             lock.execute("ROLLBACK")
             lock.close()
             self._lock = None
+
+    def rebuild_table(self, ddl, want: Table, have: Table) -> list[str]:
+        """SQLite's way to change a table: a new one, the rows copied, a rename (``ddl``: a DDLWriter).
+
+        The new table is named ``novaweb_rebuild_<table>``: one of novaweb's own
+        tables, so a copy left by a run killed half-way is never reported as drift
+        and is replaced by the next rebuild (the original still holds every row
+        until its DROP, which runs only after the copy).
+        """
+        q = self.quote
+        temp = Table(
+            f"novaweb_rebuild_{want.name}",
+            want.columns,
+            want.primary_key,
+            want.primary_key_name,
+            want.uniques,
+            {},
+            want.foreign_keys,
+        )
+        common = [name for name in want.columns if name in have.columns]
+        columns = ", ".join(map(q, common))
+        statements = [f"DROP TABLE IF EXISTS {q(temp.name)}", *ddl.create_table(temp)]
+        statements.append(f"INSERT INTO {q(temp.name)} ({columns}) SELECT {columns} FROM {q(have.name)}")
+        statements.append(f"DROP TABLE {q(have.name)}")
+        statements.append(f"ALTER TABLE {q(temp.name)} RENAME TO {q(want.name)}")
+        statements += [ddl.create_index(want.name, index) for index in want.indexes.values()]
+        return statements

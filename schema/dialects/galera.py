@@ -32,8 +32,6 @@ import socket
 
 from django.db import DatabaseError
 
-from .dialects import dialect_for
-
 LOCK_TABLE = "novaweb_sync_lock"
 LOCK_NAME = "db_sync"
 #: A lock taken longer ago than this by a node we cannot ask is considered abandoned.
@@ -134,10 +132,3 @@ class ClusterSyncLock:
             f"{row[0]} through node {row[1]} since {row[2]} UTC "
             f"(if that run is gone: UPDATE {LOCK_TABLE} SET holder = NULL WHERE name = '{LOCK_NAME}')"
         )
-
-
-def sync_lock_for(connection):
-    """What takes the sync lock on ``connection``: the cluster lock on Galera, else the dialect."""
-    if is_galera(connection):
-        return ClusterSyncLock(connection)
-    return dialect_for(connection)
