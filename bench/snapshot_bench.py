@@ -65,9 +65,10 @@ def timed(function, *args, **kwargs):
     return time.perf_counter() - start, result
 
 
-def raw_dump(connection, directory):
+def raw_dump(connection, parent):
     """The server's dump tool alone, on ``instances``, as novaweb runs it (no manifest, no checksums)."""
     backend = snapshot_backend(connection)
+    directory = tempfile.mkdtemp(dir=parent)
     if connection.vendor == "mysql":
         command = [
             backend.dump_tool.path(),
