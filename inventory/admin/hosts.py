@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Prefetch
+from django.db.models import F, OuterRef, Prefetch, Subquery
 
+from inventory.exports.columns import INTEGER, Column
 from inventory.models import ComputeNode, Service
 
 from . import filters
@@ -16,6 +17,30 @@ def usage(used, total, unit=""):
     if not total:
         return f"{used or 0} / -"
     return f"{used or 0} / {total}{unit} ({100 * (used or 0) / total:.0f}%)"
+
+
+CAPACITY = {  # list column -> (used, total) fields of the compute node, and the export's headers
+    "vcpu_usage": (("vcpus_used", "vCPUs used"), ("vcpus", "vCPUs total")),
+    "ram_usage": (("memory_mb_used", "RAM used (MB)"), ("memory_mb", "RAM total (MB)")),
+    "disk_usage": (("local_gb_used", "Disk used (GB)"), ("local_gb", "Disk total (GB)")),
+}
+
+
+def live_nodes():
+    return ComputeNode.objects.exclude(deleted=True).order_by("id")
+
+
+def capacity_export_columns(node_field) -> dict:
+    """Export columns of the usage columns: used and total as numbers (``node_field(name)``: the SQL)."""
+    return {
+        name: tuple(Column(header, node_field(field), INTEGER) for field, header in pair)
+        for name, pair in CAPACITY.items()
+    }
+
+
+def service_node_field(name):
+    """A field of a service's first live compute node (the one the list shows)."""
+    return Subquery(live_nodes().filter(service_id=OuterRef("pk")).values(name)[:1])
 
 
 class CapacityColumns:
@@ -46,6 +71,10 @@ class ComputeNodeAdmin(CapacityColumns, ReadOnlyAdmin):
         "hypervisor_hostname", "service_host", "hypervisor_type", "vcpu_usage", "ram_usage", "disk_usage",
         "running_vms", "current_workload", "updated_at",
     )  # fmt: skip
+    export_columns = {
+        **capacity_export_columns(F),
+        "service_host": Column("Service host", F("service__host")),
+    }
     list_filter = (filters.DeletedFilter,)
     list_select_related = ("service",)
     search_fields = ("hypervisor_hostname",)
@@ -62,13 +91,13 @@ class ServiceAdmin(CapacityColumns, ReadOnlyAdmin):
         "host", "binary", "topic", "availability_zone", "disabled", "report_count", "updated_at", "vcpu_usage",
         "ram_usage", "disk_usage",
     )  # fmt: skip
+    export_columns = capacity_export_columns(service_node_field)
     list_filter = (filters.DeletedFilter, "binary", "disabled")
     search_fields = ("host",)
     ordering = ("host", "binary")
 
     def get_queryset(self, request):
-        nodes = ComputeNode.objects.exclude(deleted=True).order_by("id")
-        return super().get_queryset(request).prefetch_related(Prefetch("compute_nodes", queryset=nodes))
+        return super().get_queryset(request).prefetch_related(Prefetch("compute_nodes", queryset=live_nodes()))
 
     def node(self, obj):
         nodes = list(obj.compute_nodes.all())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
+from inventory.exports.columns import Column, masked
 from inventory.models import Project, User
 from schema.models import MigrateVersion
 
@@ -33,6 +34,7 @@ class UserAdmin(ReadOnlyAdmin):
     fields = ("id", "name", "masked_access_key", "is_admin", "created_at", "updated_at", "deleted", "deleted_at")
     exclude = ("secret_key", "access_key")
     list_display = ("id", "name", "masked_access_key", "is_admin", "created_at")
+    export_columns = {"masked_access_key": Column("Access key", masked("access_key"))}
     list_filter = (filters.DeletedFilter, "is_admin")
     search_fields = ("^name", "=id")
     search_help_text = "Search by exact user id or the beginning of the name."

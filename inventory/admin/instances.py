@@ -19,10 +19,11 @@ import ipaddress
 import re
 
 from django.contrib import admin
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.utils.html import format_html_join
 
 from inventory import states
+from inventory.exports.columns import INTEGER, Column, JoinedList, code_names
 from inventory.models import (
     FixedIp,
     FloatingIp,
@@ -168,6 +169,25 @@ class InstanceAdmin(ReadOnlyAdmin):
         "launched_at",
     )
     list_display_links = ("uuid", "display_name")
+    export_columns = {
+        "flavor_name": Column("Flavor", F("flavor__name")),
+        "power": (
+            Column("Power state", code_names("power_state", states.POWER_STATES), trusted=True),
+            Column("Power state code", F("power_state"), INTEGER),
+        ),
+        "fixed_addresses": Column(
+            "Fixed IPs", JoinedList(FixedIp.objects.exclude(deleted=True), key="instance_id", value="address")
+        ),
+        "floating_addresses": Column(
+            "Floating IPs",
+            JoinedList(
+                FloatingIp.objects.exclude(fixed_ip__deleted=True),
+                key="fixed_ip__instance_id",
+                value="address",
+                order=("fixed_ip_id", "id"),
+            ),
+        ),
+    }
     list_filter = (
         filters.DeletedFilter,
         filters.VmStateFilter,

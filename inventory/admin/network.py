@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 
+from inventory.exports.columns import INTEGER, Column
 from inventory.models import FixedIp, FloatingIp, Network
 
 from . import filters
@@ -43,6 +44,10 @@ class NetworkAdmin(ReadOnlyAdmin):
         "free_ips",
         "project_id",
     )
+    export_columns = {
+        "used_ips": Column("Used fixed IPs", F("used"), INTEGER),
+        "free_ips": Column("Free fixed IPs", F("free"), INTEGER),
+    }
     list_filter = (filters.DeletedFilter,)
     ordering = ("id",)
 
@@ -73,6 +78,10 @@ class NetworkAdmin(ReadOnlyAdmin):
 @admin.register(FixedIp)
 class FixedIpAdmin(ReadOnlyAdmin):
     list_display = ("address", "network_name", "instance_link", "allocated", "leased", "reserved", "host")
+    export_columns = {
+        "network_name": (Column("Network", F("network__label")), Column("Network CIDR", F("network__cidr"))),
+        "instance_link": Column("Instance", F("instance__uuid")),
+    }
     list_filter = (filters.DeletedFilter, "allocated", "reserved", NetworkFilter)
     list_select_related = ("network", "instance")
     search_fields = ("address",)
@@ -94,6 +103,10 @@ class FixedIpAdmin(ReadOnlyAdmin):
 @admin.register(FloatingIp)
 class FloatingIpAdmin(ReadOnlyAdmin):
     list_display = ("address", "fixed_address", "instance_uuid", "project_id", "pool", "host", "auto_assigned")
+    export_columns = {
+        "fixed_address": Column("Fixed IP", F("fixed_ip__address")),
+        "instance_uuid": Column("Instance", F("fixed_ip__instance__uuid")),
+    }
     list_filter = (filters.DeletedFilter, "auto_assigned")
     list_select_related = ("fixed_ip", "fixed_ip__instance")
     search_fields = ("address",)

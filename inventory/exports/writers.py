@@ -1,0 +1,104 @@
+"""Writing an export's rows: CSV or JSON lines, from a server-side cursor or PostgreSQL's COPY.
+
+The rows come from the database already formatted (``query``); Python writes
+them a chunk at a time (``csv.writer.writerows``), so memory stays at one
+chunk whatever the size. On PostgreSQL a CSV is ``COPY (SELECT ...) TO STDOUT
+WITH (FORMAT csv)``: the server writes the CSV, novaweb copies the bytes.
+Both write ``\\n`` line ends and quote a cell only when it needs it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+
+from .columns import BOOLEAN
+from .query import ExportQuery, prepare_session
+
+CHUNK_SIZE = 10_000
+FORMATS = ("csv", "jsonl")
+
+Progress = Callable[[int], None]
+
+
+def streamed_rows(query: ExportQuery, connection) -> Iterator[list[tuple]]:
+    """The query's rows, CHUNK_SIZE at a time, from a server-side cursor."""
+    prepare_session(connection)
+    if connection.vendor == "mysql":
+        from MySQLdb.cursors import SSCursor
+
+        connection.ensure_connection()
+        cursor = connection.connection.cursor(SSCursor)
+    else:  # a named cursor on PostgreSQL; SQLite steps through the result by itself
+        cursor = connection.chunked_cursor()
+    try:
+        cursor.execute(query.sql, query.params)
+        while chunk := cursor.fetchmany(CHUNK_SIZE):
+            yield chunk
+    finally:
+        cursor.close()
+
+
+def write_csv(query: ExportQuery, connection, out, progress: Progress | None = None) -> int:
+    """Write the header and rows to the binary file ``out`` as UTF-8 CSV; the number of rows."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow([column.header for column in query.columns])
+    text.detach()  # ``out`` stays open, for the rows
+    if connection.vendor == "postgresql":
+        return copy_csv(query, connection, out, progress)
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="")
+    writer = csv.writer(text, lineterminator="\n")
+    rows = 0
+    for chunk in streamed_rows(query, connection):
+        writer.writerows(chunk)
+        rows += len(chunk)
+        if progress:
+            progress(rows)
+    text.flush()
+    text.detach()
+    return rows
+
+
+def copy_csv(query: ExportQuery, connection, out, progress: Progress | None) -> int:
+    """PostgreSQL: the server writes the CSV (``COPY ... TO STDOUT``)."""
+    statement = f"COPY ({query.sql}) TO STDOUT WITH (FORMAT csv)"
+    rows = 0
+    with connection.cursor() as cursor, cursor.cursor.copy(statement, query.params) as copy:
+        for data in copy:  # one message per row
+            out.write(data)
+            rows += 1
+            if progress and rows % CHUNK_SIZE == 0:
+                progress(rows)
+    if progress:
+        progress(rows)
+    return rows
+
+
+def write_jsonl(query: ExportQuery, connection, out, progress: Progress | None = None) -> int:
+    """One JSON object per row (keys: the CSV's headers; booleans and numbers typed, NULL as null)."""
+    headers = [column.header for column in query.columns]
+    booleans = [i for i, column in enumerate(query.columns) if column.kind == BOOLEAN]
+    encode = json.JSONEncoder(ensure_ascii=False).encode
+    text = codecs.getwriter("utf-8")(out)
+    rows = 0
+    for chunk in streamed_rows(query, connection):
+        lines = []
+        for row in chunk:
+            values = list(row)
+            for i in booleans:
+                if values[i] is not None:
+                    values[i] = values[i] == "true"
+            lines.append(encode(dict(zip(headers, values, strict=True))))
+        text.write("\n".join(lines) + "\n")
+        rows += len(chunk)
+        if progress:
+            progress(rows)
+    return rows
+
+
+def write(query: ExportQuery, connection, out, fmt: str = "csv", progress: Progress | None = None) -> int:
+    return (write_csv if fmt == "csv" else write_jsonl)(query, connection, out, progress)
