@@ -3,11 +3,12 @@
 ``novaweb_sync_history`` (novaweb's own table: ``db_drift`` never reports it)
 holds one row per applied ``db_sync`` / ``db_expand`` / ``db_migrate`` /
 ``db_contract``: when, which command, the plan, the live schema it started
-from, each statement as it was started and as it finished (a sync killed
-half-way says which statements ran), the snapshot and the backup tables it
-made, and whether it was undone. ``db_undo`` reads it; the admin schema
-page shows it. The table has a primary key (Galera's rule); ids are given
-out under the sync lock.
+from, the snapshot and the backup tables it made, and whether it was undone.
+``novaweb_sync_statements`` holds each statement as the sync started it, one
+small row each (a sync killed half-way says which statements ran: all but
+the last surely did, the last may or may not have). ``db_undo`` reads them;
+the admin schema page shows them. Both tables have primary keys (Galera's
+rule); ids are given out under the sync lock.
 """
 
 from __future__ import annotations
@@ -23,9 +24,9 @@ from .introspect import live_table_names
 from .schema import Column, Table
 
 TABLE = "novaweb_sync_history"
+STATEMENTS_TABLE = "novaweb_sync_statements"
 #: JSON can outgrow MySQL's 64 KB ``text``: a whole schema's plan does.
 LONG_TEXT = {"mysql": "longtext"}
-
 _BACKUP_CREATED = re.compile(rf"CREATE TABLE [`\"]?({BACKUP_PREFIX}\w+)")
 
 RUNNING, APPLIED, FAILED, UNDONE = "running", "applied", "failed", "undone"
@@ -35,29 +36,38 @@ def utc_now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+def _col(name, type_, nullable=True):
+    return Column(name, type_, nullable=nullable, ddl_type=type_)
+
+
 def history_table(vendor: str) -> Table:
     text = LONG_TEXT.get(vendor, "text")
-
-    def col(name, type_, nullable=True):
-        return Column(name, type_, nullable=nullable, ddl_type=type_)
-
     columns = [
-        col("id", "int", nullable=False),
-        col("started_at", "varchar(19)", nullable=False),
-        col("finished_at", "varchar(19)"),
-        col("command", "varchar(32)", nullable=False),
-        col("status", "varchar(16)", nullable=False),
-        col("snapshot", "varchar(1024)"),
-        col("version_before", "int"),
-        col("phase_before", "varchar(16)"),
-        col("plan", text),
-        col("before_schema", text),
-        col("statements", text),
-        col("backups", text),
-        col("undone_at", "varchar(19)"),
-        col("undo", text),
+        _col("id", "int", nullable=False),
+        _col("started_at", "varchar(19)", nullable=False),
+        _col("finished_at", "varchar(19)"),
+        _col("command", "varchar(32)", nullable=False),
+        _col("status", "varchar(16)", nullable=False),
+        _col("snapshot", "varchar(1024)"),
+        _col("version_before", "int"),
+        _col("phase_before", "varchar(16)"),
+        _col("plan", text),
+        _col("before_schema", text),
+        _col("backups", text),
+        _col("undone_at", "varchar(19)"),
+        _col("undo", text),
     ]
     return Table(TABLE, {c.name: c for c in columns}, primary_key=("id",))
+
+
+def statements_table(vendor: str) -> Table:
+    columns = [
+        _col("sync_id", "int", nullable=False),
+        _col("seq", "int", nullable=False),
+        _col("started_at", "varchar(19)", nullable=False),
+        _col("statement", LONG_TEXT.get(vendor, "text"), nullable=False),
+    ]
+    return Table(STATEMENTS_TABLE, {c.name: c for c in columns}, primary_key=("sync_id", "seq"))
 
 
 @dataclass
@@ -72,42 +82,48 @@ class SyncRecord:
     phase_before: str | None = None
     plan: dict = field(default_factory=dict)
     before_schema: dict = field(default_factory=dict)
-    #: [{"sql": ..., "state": "started" | "done"}] in the order they ran
-    statements: list = field(default_factory=list)
     #: [{"table", "kind", "object", "backup", "rows", "columns"}]
     backups: list = field(default_factory=list)
     undone_at: str | None = None
     undo: dict | None = None
+    #: the statements as they were started, in order (from ``novaweb_sync_statements``)
+    started: list = field(default_factory=list)
 
-    JSON_FIELDS = ("plan", "before_schema", "statements", "backups", "undo")
+    JSON_FIELDS = ("plan", "before_schema", "backups", "undo")
+
+    @property
+    def statements(self) -> list[dict]:
+        """``[{"sql", "state"}]``: ``done``, or ``started`` for the last one of a run that did not finish."""
+        unsure = self.status in (RUNNING, FAILED)
+        return [
+            {"sql": sql, "state": "started" if unsure and i == len(self.started) - 1 else "done"}
+            for i, sql in enumerate(self.started)
+        ]
 
     @property
     def statements_done(self) -> int:
         return sum(1 for s in self.statements if s["state"] == "done")
 
     @property
-    def undo_command(self) -> str:
-        return f"./manage.py db_undo {self.id}"
-
-    def summary(self) -> str:
-        ops = len(self.plan.get("operations", []))
-        return f"{ops} operations, {self.statements_done}/{self.planned_statements} statements run"
-
-    @property
     def planned_statements(self) -> int:
         return sum(len(op.get("statements", [])) for op in self.plan.get("operations", []))
+
+    @property
+    def undo_command(self) -> str:
+        return f"./manage.py db_undo {self.id}"
 
 
 _COLUMNS = tuple(history_table("sqlite").columns)
 
 
-def ensure_table(connection) -> None:
-    if TABLE in live_table_names(connection):
-        return
+def ensure_tables(connection) -> None:
+    present = live_table_names(connection)
     writer = DDLWriter(connection)
     with connection.cursor() as cursor:
-        for sql in writer.create_table(history_table(connection.vendor)):
-            cursor.execute(sql)
+        for table in (history_table(connection.vendor), statements_table(connection.vendor)):
+            if table.name not in present:
+                for sql in writer.create_table(table):
+                    cursor.execute(sql)
 
 
 def _row(record: SyncRecord) -> list:
@@ -123,7 +139,7 @@ def _record(row) -> SyncRecord:
     for name in SyncRecord.JSON_FIELDS:
         if data[name] is not None:
             data[name] = json.loads(data[name])
-    for name, empty in (("plan", {}), ("before_schema", {}), ("statements", []), ("backups", [])):
+    for name, empty in (("plan", {}), ("before_schema", {}), ("backups", [])):
         if data[name] is None:
             data[name] = empty
     return SyncRecord(**data)
@@ -131,8 +147,8 @@ def _record(row) -> SyncRecord:
 
 def start(connection, command: str, *, plan: dict, before_schema: dict, snapshot=None, version=None, phase=None):
     """A new ``running`` record (call under the sync lock); returns it."""
-    ensure_table(connection)
-    q = DDLWriter(connection).quote
+    ensure_tables(connection)
+    q = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX({q('id')}), 0) + 1 FROM {q(TABLE)}")
         (new_id,) = cursor.fetchone()
@@ -156,7 +172,7 @@ def start(connection, command: str, *, plan: dict, before_schema: dict, snapshot
 
 def save(connection, record: SyncRecord, *fields) -> None:
     """Write ``fields`` of ``record`` (all of them when none are named)."""
-    q = DDLWriter(connection).quote
+    q = connection.ops.quote_name
     names = fields or [c for c in _COLUMNS if c != "id"]
     values = dict(zip(_COLUMNS, _row(record), strict=True))
     assignments = ", ".join(f"{q(n)} = %s" for n in names)
@@ -167,81 +183,84 @@ def save(connection, record: SyncRecord, *fields) -> None:
 
 
 def finish(connection, record: SyncRecord, status: str) -> None:
-    """The run is over. A failed one keeps the statement marks the database kept (a rolled-back
-    transaction took its own marks with it)."""
     record.status = status
     record.finished_at = utc_now()
-    if status == FAILED:
-        save(connection, record, "status", "finished_at", "backups")
-    else:
-        save(connection, record, "status", "finished_at", "statements", "backups")
+    save(connection, record, "status", "finished_at", "backups")
 
 
 def records(connection, limit: int | None = None) -> list[SyncRecord]:
     """The recorded syncs, newest first (none when nothing was ever recorded)."""
     if TABLE not in live_table_names(connection):
         return []
-    q = DDLWriter(connection).quote
+    q = connection.ops.quote_name
     names = ", ".join(q(c) for c in _COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {names} FROM {q(TABLE)} ORDER BY {q('id')} DESC")
-        rows = cursor.fetchmany(limit) if limit else cursor.fetchall()
-    return [_record(row) for row in rows]
-
-
-def get(connection, sync_id: int) -> SyncRecord | None:
-    return next((r for r in records(connection) if r.id == sync_id), None)
-
-
-def last_undoable(connection) -> SyncRecord | None:
-    """The newest sync not undone yet."""
-    return next((r for r in records(connection) if r.status != UNDONE), None)
+        found = [_record(row) for row in (cursor.fetchmany(limit) if limit else cursor.fetchall())]
+        if found:
+            by_id = {r.id: r for r in found}
+            cursor.execute(
+                f"SELECT {q('sync_id')}, {q('statement')} FROM {q(STATEMENTS_TABLE)} "
+                f"WHERE {q('sync_id')} >= %s ORDER BY {q('sync_id')}, {q('seq')}",
+                [min(by_id)],
+            )
+            for sync_id, sql in cursor.fetchall():
+                if sync_id in by_id:
+                    by_id[sync_id].started.append(sql)
+    return found
 
 
 class StatementRecorder:
-    """Marks each planned statement ``started`` before it runs and ``done`` after it ran.
+    """Writes each planned statement down just before it runs.
 
     Installed with ``connection.execute_wrapper``: the sync's own code runs
-    unchanged. On MySQL each DDL commits by itself, and so does each mark
-    (autocommit): a run killed half-way leaves the history saying which
-    statements ran (the last one ``started`` may or may not have).
+    unchanged. On MySQL each DDL commits by itself, and so does each row
+    here (autocommit): a run killed half-way leaves the history saying which
+    statements it started. Where DDL is transactional the rows go with the
+    statements' transaction, committed or rolled back together.
     """
 
     def __init__(self, connection, record: SyncRecord, planned):
         self.connection = connection
         self.record = record
-        self.planned = {}
+        self.planned = set()
         for statement in planned:
-            self.planned[statement.sql] = statement.sql
+            self.planned.add(statement.sql)
             if statement.fallback:
-                self.planned[statement.fallback] = statement.fallback
+                self.planned.add(statement.fallback)
         self._busy = False
 
     def __call__(self, execute, sql, params, many, context):
         if self._busy:
             return execute(sql, params, many, context)
-        if sql not in self.planned:
-            result = execute(sql, params, many, context)
-            self._note_backup(sql)
-            return result
-        entry = {"sql": sql, "state": "started"}
-        self.record.statements.append(entry)
-        self._mark()
+        if sql in self.planned:
+            self._write_down(sql)
+            return execute(sql, params, many, context)
         result = execute(sql, params, many, context)
-        entry["state"] = "done"
-        self._mark()
+        self._note_backup(sql)
         return result
 
+    def _write_down(self, sql: str) -> None:
+        q = self.connection.ops.quote_name
+        self.record.started.append(sql)
+        columns = ", ".join(q(c) for c in ("sync_id", "seq", "started_at", "statement"))
+        self._busy = True
+        try:
+            with self.connection.cursor() as cursor:
+                cursor.execute(
+                    f"INSERT INTO {q(STATEMENTS_TABLE)} ({columns}) VALUES (%s, %s, %s, %s)",
+                    [self.record.id, len(self.record.started), utc_now(), sql],
+                )
+        finally:
+            self._busy = False
+
     def _note_backup(self, sql: str) -> None:
-        """A backup table the sync made (named in full when the sync finishes)."""
+        """A backup table the sync made (described in full when the sync finishes)."""
         match = _BACKUP_CREATED.match(sql)
         if match:
             self.record.backups.append({"backup": match.group(1)})
-            self._mark("backups")
-
-    def _mark(self, what: str = "statements") -> None:
-        self._busy = True
-        try:
-            save(self.connection, self.record, what)
-        finally:
-            self._busy = False
+            self._busy = True
+            try:
+                save(self.connection, self.record, "backups")
+            finally:
+                self._busy = False

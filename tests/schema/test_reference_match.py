@@ -62,6 +62,7 @@ def test_db_sync_on_empty_database_matches_the_dump(backend, make_db, nova_db_al
     got, want = catalog(synced), catalog(reference)
     # novaweb's own record of the sync (db_undo reads it): not part of Nova's schema
     assert got.pop("novaweb_sync_history")["primary_key"] == ("id",)
+    assert got.pop("novaweb_sync_statements")["primary_key"] == ("sync_id", "seq")
     if backend == "postgresql":
         want = _without_leftovers(want)
         got = _without_leftovers(got)
