@@ -20,7 +20,6 @@ from .columns import BOOLEAN, TEXT, TIMESTAMP, Column, JoinedList
 from .sql import BooleanText, IsoTimestamp, Neutralised, neutralised_sql, string_list_sql
 
 
-
 @dataclass
 class ExportQuery:
     columns: list[Column]

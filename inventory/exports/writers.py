@@ -4,7 +4,9 @@ The rows come from the database already formatted (``query``); Python writes
 them a chunk at a time (``csv.writer.writerows``), so memory stays at one
 chunk whatever the size. On PostgreSQL a CSV is ``COPY (SELECT ...) TO STDOUT
 WITH (FORMAT csv)``: the server writes the CSV, novaweb copies the bytes.
-Both write ``\\n`` line ends and quote a cell only when it needs it.
+Both quote a cell only when it needs it; lines end with ``\\r\\n`` (RFC 4180;
+the csv module quotes a lone ``\\r`` only when it is part of the line end),
+except COPY's, which end with ``\\n``: every CSV reader takes both.
 """
 
 from __future__ import annotations
@@ -44,14 +46,14 @@ def streamed_rows(query: ExportQuery, connection) -> Iterator[list[tuple]]:
 
 def write_csv(query: ExportQuery, connection, out, progress: Progress | None = None) -> int:
     """Write the header and rows to the binary file ``out`` as UTF-8 CSV; the number of rows."""
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow([column.header for column in query.columns])
-    text.detach()  # ``out`` stays open, for the rows
-    if connection.vendor == "postgresql":
-        return copy_csv(query, connection, out, progress)
+    copy = connection.vendor == "postgresql"
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-    writer = csv.writer(text, lineterminator="\n")
+    writer = csv.writer(text, lineterminator="\n" if copy else "\r\n")
+    writer.writerow([column.header for column in query.columns])
+    if copy:
+        text.flush()
+        text.detach()  # ``out`` stays open, for COPY's bytes
+        return copy_csv(query, connection, out, progress)
     rows = 0
     for chunk in streamed_rows(query, connection):
         writer.writerows(chunk)
