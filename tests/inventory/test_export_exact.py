@@ -159,3 +159,23 @@ def test_other_lists_defuse_formulas(nova, admin_client):
         if "floating" in url:
             assert "'=172.31.0.1" in cells
     assert neutralise("=1") == "'=1" and neutralise("1") == "1" and neutralise(None) is None
+
+
+def test_command_line(hostile, run_manage):
+    ok = run_manage("export_inventory", "instance", "--format", "jsonl", "--filter", "vm_state=active", db=hostile)
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stderr == ""  # no progress when stderr is not a terminal
+    rows = read_jsonl(ok.stdout)
+    assert rows and {row["Vm state"] for row in rows} == {"active"}
+    refusals = {
+        ("instance", "--filter", "secret_key=x"): "secret_key='x': not a filter of this list.",
+        ("user", "--filter", "secret_key__startswith=a"): "not a filter of this list",
+        ("instance", "--filter", "power_state=abc"): "must be an integer",
+        ("instance", "--filter", "deleted"): "expected NAME=VALUE",
+        ("instancez",): "unknown model 'instancez'; one of: computenode, fixedip",
+    }
+    for args, message in refusals.items():
+        result = run_manage("export_inventory", *args, db=hostile)
+        assert result.returncode == 2, (args, result.stderr)
+        assert result.stdout == ""
+        assert len(result.stderr.strip().splitlines()) == 1 and message in result.stderr, result.stderr

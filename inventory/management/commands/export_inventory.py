@@ -31,7 +31,7 @@ from inventory.admin.query_string import QueryStringError
 from inventory.exports.columns import list_columns
 from inventory.exports.query import export_query
 from inventory.exports.writers import FORMATS, write
-from schema.management.base import EXIT_USAGE, NovaCommand
+from schema.management.base import EXIT_FLOW, EXIT_USAGE, NovaCommand
 
 
 def exportable_admins() -> dict[str, ReadOnlyAdmin]:
@@ -139,8 +139,12 @@ class Command(NovaCommand):
         stream = getattr(self.stdout._out, "buffer", None)
         if stream is not None:
             self.stdout.flush()
-            rows = write(query, connection, stream, fmt, progress)
-            stream.flush()
+            try:
+                rows = write(query, connection, stream, fmt, progress)
+                stream.flush()
+            except BrokenPipeError:  # ``| head``: the reader has what it wanted
+                os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+                raise CommandError("stdout closed before the export ended", returncode=EXIT_FLOW) from None
             return rows
         buffer = io.BytesIO()  # a text stream (call_command(stdout=StringIO()))
         rows = write(query, connection, buffer, fmt, progress)
