@@ -4,7 +4,11 @@
   signed-in staff, which Nova database the pages read: alias, vendor, host and
   schema version ("novaweb · nova: MariaDB 10.11 at db1:3306, schema 82").
   Anonymous visitors (the login page) see the product name only: nothing
-  about the infrastructure.
+  about the infrastructure. With a read replica, the header adds where reads
+  go and why, in one line (``reads from the replica (0.2 s behind)``,
+  ``reads from the primary: the replica is 7.0 s behind (limit 5 s)``,
+  ``reads from the primary: the replica does not answer``): see
+  :mod:`novaweb.replication`, whose reading is cached, not one per page.
   The vendor and version take one query, cached for :data:`CACHE_SECONDS`
   per alias (:data:`FAILURE_CACHE_SECONDS` when the database does not
   answer), so a page costs no extra query.
@@ -25,6 +29,7 @@ from django.contrib import admin
 from django.core.cache import cache
 from django.db import DatabaseError, connections
 
+from novaweb import replication, router
 from schema.versioning import NotUnderVersionControl, current_version
 
 PRODUCT = "novaweb"
@@ -91,6 +96,9 @@ class NovaAdminSite(admin.AdminSite):
         if user is not None and user.is_active and user.is_staff:
             label = database_label()
             context["site_header"] = f"{PRODUCT} · {label}"
+            if router.replica_configured():
+                context["replica_reads"] = replication.replica_status().describe()
+                context["site_header"] += f" · {context['replica_reads']}"
             context["site_title"] = f"{PRODUCT} · {label.split(':', 1)[0]}"
             context["nova_database"] = label
         return context

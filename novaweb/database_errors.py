@@ -113,6 +113,7 @@ class NovaDatabaseErrorMiddleware:
 
         reference = new_reference()
         alias = failed_alias(exception)
+        request.novaweb_failed_alias = alias  # the replica's failure: ReplicaPinningMiddleware reads the primary
         reason = bad_input_reason(exception)
         status = 503 if reason is None else 400
         what = "unavailable" if reason is None else "refused input"

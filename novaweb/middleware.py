@@ -1,29 +1,32 @@
-"""Read-your-writes with a read replica: see :mod:`novaweb.router`.
+"""Causal reads with a read replica: see :mod:`novaweb.router`.
 
 Each request gets its own routing state. A request that may write
 (``POST``/``PUT``/``PATCH``/``DELETE``) reads from the primary throughout;
-when it did write to the Nova database, a cookie records the time, and the
-same browser's requests in the next :data:`~novaweb.router.PIN_SECONDS`
-read from the primary too, so the page after a flavor save shows the saved
-flavor even while the replica lags. The cookie holds only a timestamp: a
-forged one can do no more than send its sender's reads to the primary.
+when it did write to the Nova database, a cookie records the primary's
+position after the commit (``postgresql:0/3000D8``, ``mysql:0-1-42``). The
+same browser's next requests read from the replica once the replica has
+applied that position (waiting at most ``NOVA_REPLICA_CAUSAL_WAIT``), from
+the primary until then; the cookie is dropped once it has. So the page after
+a flavor save shows the saved flavor however far the replica lags, and as
+soon as the replica has it, that user reads the replica again. The cookie
+holds only a position: a forged one can do no more than send its sender's
+reads to the primary, after at most one short wait per second.
+
+A read request whose replica stopped answering since the last lag check (a
+503 naming the replica) is answered again from the primary, and the replica
+is marked unreachable for the whole process until the next check.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 
-from novaweb import router
+from novaweb import replication, router
 
 COOKIE_NAME = "novaweb_last_write"
+#: How long the browser keeps a position the replica has not been seen to apply.
+COOKIE_MAX_AGE = 24 * 3600
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-
-
-def _cookie_time(request) -> float | None:
-    try:
-        return float(request.COOKIES[COOKIE_NAME])
-    except (KeyError, ValueError):
-        return None
 
 
 def _in_state(state, content):
@@ -45,24 +48,42 @@ class ReplicaPinningMiddleware:
 
     def __call__(self, request):
         may_write = request.method not in SAFE_METHODS
-        state = router.RoutingState(pinned=may_write, last_write=_cookie_time(request))
+        carried = request.COOKIES.get(COOKIE_NAME) or None
+        state = router.RoutingState(pinned=may_write, awaiting=carried, tracks_writes=may_write)
         token = router.begin(state)
         try:
             response = self.get_response(request)
+            if self._replica_failed(request, response, may_write):
+                # The replica died since its last check: say so for everyone, and answer from the primary.
+                replication.mark_unreachable()
+                router.end(token)
+                state = router.RoutingState(pinned=True, awaiting=carried, tracks_writes=False)
+                token = router.begin(state)
+                response = self.get_response(request)
+            if may_write and state.wrote and router.replica_configured():
+                position = state.position_after_writes()
+                if position:
+                    response.set_cookie(
+                        COOKIE_NAME,
+                        position,
+                        max_age=COOKIE_MAX_AGE,
+                        secure=settings.SESSION_COOKIE_SECURE,
+                        httponly=True,
+                        samesite="Lax",
+                    )
+            elif carried and state.awaiting is None:
+                response.delete_cookie(COOKIE_NAME, samesite="Lax")  # the replica has the write
         finally:
             router.end(token)
         if response.streaming:
             # A streamed body (the CSV export) is read after this returns: in the same state.
             response.streaming_content = _in_state(state, response.streaming_content)
-        # GET requests may open a write transaction (the admin's change form
-        # does) without writing: only requests that may write start a window.
-        if may_write and state.wrote:
-            response.set_cookie(
-                COOKIE_NAME,
-                f"{state.last_write:.3f}",
-                max_age=int(router.PIN_SECONDS) + 1,
-                secure=settings.SESSION_COOKIE_SECURE,
-                httponly=True,
-                samesite="Lax",
-            )
         return response
+
+    @staticmethod
+    def _replica_failed(request, response, may_write) -> bool:
+        return (
+            not may_write
+            and response.status_code == 503
+            and getattr(request, "novaweb_failed_alias", None) == settings.NOVA_REPLICA_ALIAS
+        )

@@ -5,16 +5,21 @@ database; nothing else does. Django's ``migrate`` never creates a table
 there: ``db_sync`` owns that schema.
 
 With a ``nova_replica`` alias configured (``NOVA_REPLICA_DATABASE_URL``),
-reads of those models go to the replica and writes to the primary, except
-while the current context is *pinned* to the primary:
+reads of those models go to the replica and writes to the primary, except:
 
+- while the replica lags more than ``NOVA_REPLICA_MAX_LAG`` seconds or does
+  not answer (:func:`novaweb.replication.replica_status`, read at most once a
+  second per process): everyone reads the primary until it recovers;
 - for a whole request that may write (``POST``, ``PUT``, ``PATCH``,
   ``DELETE``): the forms it validates read what they are about to change;
-- for :data:`PIN_SECONDS` after the context last wrote (read-your-writes):
-  :class:`novaweb.middleware.ReplicaPinningMiddleware` carries the time of a
-  user's last write from one request to the next in a cookie, so the page
-  shown after a flavor save is read from the primary, whatever the
-  replica's lag;
+- after the context wrote (causal reads): its reads go to the replica only
+  once the replica has applied the write (the primary's position after the
+  commit, :func:`novaweb.replication.replica_has_applied`, waiting at most
+  ``NOVA_REPLICA_CAUSAL_WAIT``), else to the primary.
+  :class:`novaweb.middleware.ReplicaPinningMiddleware` carries the position
+  of a user's last write from one request to the next in a cookie, so the
+  page shown after a flavor save shows the saved flavor, while other users
+  keep reading the replica;
 - inside :func:`use_primary`.
 
 The routing state lives in a :mod:`contextvars` variable, so each request
@@ -33,35 +38,70 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connections
 
+from novaweb import replication
+
 #: The apps whose models are Nova's tables (``settings.NOVA_APPS``; the schema engine reads the same setting).
 NOVA_APPS = frozenset(getattr(settings, "NOVA_APPS", ("inventory", "schema")))
 
-#: How long after a write the writer's reads stay on the primary.
-PIN_SECONDS = 10.0
+#: How long a negative causal check stands before the replica is asked again (outside a request: a command).
+RECHECK_SECONDS = replication.REFRESH_SECONDS
 
 
 @dataclass
 class RoutingState:
     """Where this context's Nova reads may go."""
 
-    #: Reads go to the primary whatever the clock says (a request that may write).
+    #: Reads go to the primary whatever the replica says (a request that may write).
     pinned: bool = False
-    #: ``time.time()`` of this context's last write to the Nova database (or of the
-    #: previous request's, carried over by the middleware).
-    last_write: float | None = None
-    #: Set when this context wrote: the middleware then renews the cookie.
+    #: ``vendor:position`` of this context's last write (or the previous request's, carried
+    #: over by the middleware) that the replica has not been seen to apply yet.
+    awaiting: str | None = None
+    #: Set when this context wrote: the middleware then records the primary's position.
     wrote: bool = False
+    #: False in a request that may not write (a GET opens the admin's change-form
+    #: transaction through ``db_for_write`` without writing): no causal wait then.
+    tracks_writes: bool = True
+    #: This context wrote and has not read the primary's position since.
+    _position_pending: bool = False
+    #: ``time.monotonic()`` of the last check that found ``awaiting`` not yet applied.
+    _not_applied_at: float | None = None
 
-    def reads_primary(self, now: float | None = None) -> bool:
+    def reads_primary(self) -> bool:
         if self.pinned:
             return True
-        if self.last_write is None:
+        if not replication.replica_status().serves_reads:
+            return True
+        if self._position_pending:
+            if connections[settings.NOVA_DB_ALIAS].in_atomic_block:
+                return True  # the write is not committed yet: nothing to wait for on the replica
+            self.awaiting = replication.primary_position()
+            self._position_pending = False
+            if self.awaiting is None:
+                return True
+        if self.awaiting is None:
             return False
-        return (now if now is not None else time.time()) - self.last_write < PIN_SECONDS
+        if self._not_applied_at is not None and time.monotonic() - self._not_applied_at < RECHECK_SECONDS:
+            return True
+        if replication.replica_has_applied(self.awaiting):
+            self.awaiting = None
+            self._not_applied_at = None
+            return False
+        self._not_applied_at = time.monotonic()
+        return True
 
     def mark_write(self) -> None:
-        self.last_write = time.time()
+        if not self.tracks_writes:
+            return
         self.wrote = True
+        self._position_pending = True
+        self._not_applied_at = None
+
+    def position_after_writes(self) -> str | None:
+        """The primary's position once this context's writes are committed (for the next request)."""
+        if self._position_pending:
+            self.awaiting = replication.primary_position()
+            self._position_pending = False
+        return self.awaiting
 
 
 _state: ContextVar[RoutingState | None] = ContextVar("novaweb_routing_state", default=None)

@@ -64,6 +64,12 @@ DATABASES = {
 }
 if env.str("NOVA_REPLICA_DATABASE_URL", default=""):
     DATABASES[NOVA_REPLICA_ALIAS] = _database("NOVA_REPLICA_DATABASE_URL", "")
+    if not DATABASES[NOVA_REPLICA_ALIAS]["ENGINE"].endswith("sqlite3"):
+        # A replica host that stops answering costs a page 2 s, not the driver's default (forever).
+        DATABASES[NOVA_REPLICA_ALIAS].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+# Lag-aware and causal reads (novaweb/replication.py; README "Read replicas").
+NOVA_REPLICA_MAX_LAG = env.float("NOVA_REPLICA_MAX_LAG", default=5.0)
+NOVA_REPLICA_CAUSAL_WAIT = env.float("NOVA_REPLICA_CAUSAL_WAIT", default=0.5)
 # The SQL console's read-only, time-limited alias (inventory/console; README "SQL console").
 NOVA_READONLY_ALIAS = "nova_readonly"
 NOVA_CONSOLE_TIMEOUT = env.float("NOVA_CONSOLE_TIMEOUT", default=10.0)

@@ -4,6 +4,7 @@
 #   scripts/replication.sh start      start both pairs (initializing them on first use); idempotent
 #   scripts/replication.sh status     one line per server; exit 0 only when both replicas stream
 #   scripts/replication.sh stop       stop all four servers
+#   scripts/replication.sh stop replica   stop the two replicas only (start brings them back)
 #   scripts/replication.sh destroy    stop and remove var/replication
 #   scripts/replication.sh url pg|mysql primary|replica [DB]   a database URL
 #
@@ -114,9 +115,9 @@ pg_start() {
   pg_start_server replica
 }
 
-pg_stop() {
+pg_stop() { # pg_stop ROLE...
   local role
-  for role in replica primary; do
+  for role in "$@"; do
     if pg_running "$role"; then
       log "postgresql $role: stopping"
       pg_ctl -D "$(pg_dir "$role")/data" -m fast -w stop >/dev/null
@@ -232,9 +233,9 @@ my_start() {
   fi
 }
 
-my_stop() {
+my_stop() { # my_stop ROLE...
   local role pid
-  for role in replica primary; do
+  for role in "$@"; do
     pid=$(my_pid "$role") || continue
     log "mariadb $role: stopping (pid $pid)"
     kill -TERM "$pid"
@@ -292,13 +293,25 @@ start)
   wait_streaming
   ;;
 stop)
-  pg_stop
-  my_stop
+  case "${2:-}" in
+  "")
+    pg_stop replica primary
+    my_stop replica primary
+    ;;
+  replica)
+    pg_stop replica
+    my_stop replica
+    ;;
+  *)
+    echo "usage: $0 stop [replica]" >&2
+    exit 2
+    ;;
+  esac
   ;;
 status) cmd_status ;;
 destroy)
-  pg_stop
-  my_stop
+  pg_stop replica primary
+  my_stop replica primary
   rm -rf "$BASE"
   ;;
 url)

@@ -2,7 +2,8 @@
 
 Exit codes (nova-manage's): 0 nothing was archived, 1 rows were archived
 (automation runs it again while it returns 1), 2 bad ``--max_rows``, 4 bad
-``--before``, 255 an unexpected error.
+``--before``, 255 an unexpected error. ``--max-replica-lag SECONDS`` waits
+between batches while the read replica is further behind than that.
 """
 
 import time
@@ -12,6 +13,7 @@ from django.core.management.base import CommandError
 from schema.archive import Archiver, purge_shadow_tables
 from schema.archive.shadow import ShadowMismatch
 from schema.dates import InvalidDate, parse_date
+from schema.management import replica_lag
 from schema.management.base import EXIT_FLOW, EXIT_USAGE, NovaCommand
 from schema.progress import Progress
 from schema.reporting import format_rows
@@ -60,6 +62,7 @@ class Command(NovaCommand):
             metavar="S",
             help="Seconds to sleep between batches with --until-complete.",
         )
+        replica_lag.add_argument(parser)
 
     def handle(self, *args, **options):
         max_rows = self._max_rows(options["max_rows"])
@@ -69,8 +72,16 @@ class Command(NovaCommand):
         connection = self.connect(options["database"])
         self.require_nova_schema(connection)
         progress = Progress(1, "Archiving")
+        gate = replica_lag.ReplicaLagGate(
+            options["max_replica_lag"], connection.alias, stderr=self.stderr, usage_exit=EXIT_USAGE, progress=progress
+        )
+
+        def batch_done(rows):
+            progress.advance(rows)
+            gate()
+
         try:
-            archiver = Archiver(connection, before=before, on_progress=progress.advance)
+            archiver = Archiver(connection, before=before, on_progress=batch_done)
         except ShadowMismatch as exc:
             raise CommandError(str(exc), returncode=EXIT_USAGE) from None
         if progress.enabled:

@@ -4,12 +4,15 @@ Call it after upgrading the database schema (``db_sync``) and the services.
 Exit codes are nova-manage's: 0 no further updates are possible, 1 some
 updates were completed (``--max-count``: run it again while it returns 1),
 2 some migrations failed (the others still ran), 127 invalid input.
+``--max-replica-lag SECONDS`` waits between batches while the read replica
+is further behind than that.
 """
 
 from django.core.management.base import CommandError
 
 from schema.data_migrations import registered
 from schema.data_migrations.runner import DEFAULT_BATCH, run_migrations
+from schema.management import replica_lag
 from schema.management.base import NovaCommand
 from schema.reporting import format_rows
 
@@ -52,12 +55,16 @@ class Command(NovaCommand):
             metavar="N",
             help=f"Migrate at most N rows in one pass (default: batches of {DEFAULT_BATCH} until complete).",
         )
+        replica_lag.add_argument(parser)
 
     def handle(self, *args, **options):
         max_count = parse_max_count(options["max_count"])
         connection = self.connect(options["database"])
         self.require_nova_schema(connection)
         text = options["format"] == "text"
+        gate = replica_lag.ReplicaLagGate(
+            options["max_replica_lag"], connection.alias, stderr=self.stderr, usage_exit=EXIT_INVALID_INPUT
+        )
         if max_count is None and text:
             self.stdout.write(f"Running batches of {DEFAULT_BATCH} until complete")
 
@@ -66,6 +73,8 @@ class Command(NovaCommand):
                 self.stderr.write(f"Error attempting to run {name}: {error}")
             elif found and text:
                 self.stdout.write(f"{found} rows matched query {name}, {done} migrated")
+            if done:
+                gate()
 
         run = run_migrations(connection, max_count, migrations=registered(), report=report)
         if text:
