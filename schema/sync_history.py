@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from .backup import PREFIX as BACKUP_PREFIX
 from .ddl import DDLWriter
+from .dialects import dialect_for
 from .introspect import live_table_names
 from .schema import Column, Table
 
@@ -148,7 +149,7 @@ def _record(row) -> SyncRecord:
 def start(connection, command: str, *, plan: dict, before_schema: dict, snapshot=None, version=None, phase=None):
     """A new ``running`` record (call under the sync lock); returns it."""
     ensure_tables(connection)
-    q = connection.ops.quote_name
+    q = dialect_for(connection).quote
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT COALESCE(MAX({q('id')}), 0) + 1 FROM {q(TABLE)}")
         (new_id,) = cursor.fetchone()
@@ -172,7 +173,7 @@ def start(connection, command: str, *, plan: dict, before_schema: dict, snapshot
 
 def save(connection, record: SyncRecord, *fields) -> None:
     """Write ``fields`` of ``record`` (all of them when none are named)."""
-    q = connection.ops.quote_name
+    q = dialect_for(connection).quote
     names = fields or [c for c in _COLUMNS if c != "id"]
     values = dict(zip(_COLUMNS, _row(record), strict=True))
     assignments = ", ".join(f"{q(n)} = %s" for n in names)
@@ -192,7 +193,7 @@ def records(connection, limit: int | None = None) -> list[SyncRecord]:
     """The recorded syncs, newest first (none when nothing was ever recorded)."""
     if TABLE not in live_table_names(connection):
         return []
-    q = connection.ops.quote_name
+    q = dialect_for(connection).quote
     names = ", ".join(q(c) for c in _COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {names} FROM {q(TABLE)} ORDER BY {q('id')} DESC")
@@ -241,7 +242,7 @@ class StatementRecorder:
         return result
 
     def _write_down(self, sql: str) -> None:
-        q = self.connection.ops.quote_name
+        q = dialect_for(self.connection).quote
         self.record.started.append(sql)
         columns = ", ".join(q(c) for c in ("sync_id", "seq", "started_at", "statement"))
         self._busy = True
