@@ -129,6 +129,9 @@ class Command(NovaCommand):
         try:
             with os.fdopen(fd, "wb") as out:
                 rows = write(query, connection, out, fmt, progress)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(partial, 0o666 & ~umask)  # as a plain open() would have made it
             os.replace(partial, target)
         except BaseException:
             Path(partial).unlink(missing_ok=True)
