@@ -2,10 +2,9 @@
 
 The list's queryset (``ChangeList.queryset``: the same filters, search and
 order as the page) selects each column under an alias (``c0``, ``c1``...), the
-primary key and the sort keys; the outer query joins the grouped
-:class:`~inventory.exports.columns.JoinedList` subqueries on the primary key
-(hash joins: Nova's PostgreSQL schema has no index on ``fixed_ips.instance_id``,
-so a subquery per row would scan the table a million times) and sorts.
+primary key and the sort keys; the outer query adds the
+:class:`~inventory.exports.columns.JoinedList` columns (see :func:`joined_column`)
+and sorts.
 """
 
 from __future__ import annotations
@@ -17,7 +16,10 @@ from django.db.models import F, OrderBy
 from schema.dialects import dialect_for
 
 from .columns import BOOLEAN, TEXT, TIMESTAMP, Column, JoinedList
-from .sql import BooleanText, IsoTimestamp, Neutralised, neutralised_sql, string_list_sql
+from .sql import FORMULA_STARTS, BooleanText, IsoTimestamp, Neutralised, neutralised_sql, string_list_sql
+
+#: The formula rule as a regular expression: the empty string before a formula's first character.
+FORMULA_RE = "^(?=[" + "".join(FORMULA_STARTS).replace("-", "\\-") + "])"
 
 
 @dataclass
@@ -54,43 +56,64 @@ def order_keys(query) -> list[tuple[object, bool]]:
     return keys
 
 
-def joined_sql(joined: JoinedList, connection, quote) -> tuple[str, tuple]:
-    """``SELECT k, <values joined> AS v ... GROUP BY k`` over ``joined.rows``."""
+def joined_rows_sql(joined: JoinedList, connection) -> tuple[str, tuple]:
+    """``SELECT k, v, o0...`` over ``joined.rows`` (SQLite: in (k, o...) order, which GROUP_CONCAT keeps)."""
     order = {f"o{i}": F(name) for i, name in enumerate(joined.order)}
     rows = joined.rows.values(k=F(joined.key), v=F(joined.value), **order).order_by()
-    if connection.vendor == "sqlite":  # GROUP_CONCAT keeps the input's order (no ORDER BY inside before 3.44)
+    if connection.vendor == "sqlite":  # no ORDER BY inside GROUP_CONCAT before SQLite 3.44
         rows = rows.order_by("k", *order)
-    inner, params = rows.query.get_compiler(connection=connection).as_sql()
-    aggregate = string_list_sql(connection.vendor, f"s.{quote('v')}", [f"s.{quote(o)}" for o in order])
-    sql = f"SELECT s.{quote('k')} AS {quote('k')}, {aggregate} AS {quote('v')} FROM ({inner}) s GROUP BY s.{quote('k')}"
-    return sql, tuple(params)
+    sql, params = rows.query.get_compiler(connection=connection).as_sql()
+    return sql, tuple(params), [f"s.{o}" for o in order]
+
+
+def joined_column(joined: JoinedList, connection, quote, alias: str, raw: bool) -> tuple[str, tuple, str, tuple]:
+    """(select-list SQL, its params, join SQL, its params) of a joined list, the formula rule applied unless raw.
+
+    MariaDB/MySQL: a subquery per row, served by the index Nova's MySQL schema
+    has on the key (``fixed_ips.instance_id``, ``floating_ips.fixed_ip_id``):
+    a grouped derived table would hold the TEXT that GROUP_CONCAT returns and
+    be written to disk. The formula rule is a REGEXP_REPLACE there: one
+    reference to the subquery (a CASE would run it three times).
+    PostgreSQL and SQLite (no such index): one grouped subquery, hash-joined on the key.
+    """
+    rows, params, order = joined_rows_sql(joined, connection)
+    order = [f"s.{quote(o.removeprefix('s.'))}" for o in order]
+    aggregate = string_list_sql(connection.vendor, f"s.{quote('v')}", order)
+    key, value = quote("k"), quote("v")
+    if connection.vendor == "mysql":
+        subquery = f"(SELECT {aggregate} FROM ({rows}) s WHERE s.{key} = b.{quote('_pk')})"
+        if raw:
+            return subquery, params, "", ()
+        return f"REGEXP_REPLACE({subquery}, %s, %s)", (*params, FORMULA_RE, "'"), "", ()
+    grouped = f"SELECT s.{key} AS {key}, {aggregate} AS {value} FROM ({rows}) s GROUP BY s.{key}"
+    join = f"LEFT JOIN ({grouped}) {alias} ON {alias}.{key} = b.{quote('_pk')}"
+    cell = f"{alias}.{value}"
+    return (cell if raw else neutralised_sql(connection.vendor, cell)), (), join, params
 
 
 def export_query(queryset, columns: list[Column], connection, *, raw: bool = False) -> ExportQuery:
     """The query whose rows are the export's rows, cells formatted (see ``sql``)."""
     quote = dialect_for(connection).quote_for_params
-    selected, joins, params = {}, [], []
-    outer = []
+    selected, outer, joins = {}, [], []
+    outer_params, join_params = [], []
     for i, column in enumerate(columns):
         if isinstance(column.expression, JoinedList):
-            alias = f"j{len(joins)}"
-            sql, join_params = joined_sql(column.expression, connection, quote)
-            joins.append(f"LEFT JOIN ({sql}) {alias} ON {alias}.{quote('k')} = b.{quote('_pk')}")
-            params.extend(join_params)
-            value = f"{alias}.{quote('v')}"
-            outer.append(value if raw else neutralised_sql(connection.vendor, value))
+            value, params, join, params_of_join = joined_column(column.expression, connection, quote, f"j{i}", raw)
+            outer.append(value)
+            outer_params.extend(params)
+            joins.append(join)
+            join_params.extend(params_of_join)
         else:
             selected[f"c{i}"] = cell(column, raw)
             outer.append(f"b.{quote(f'c{i}')}")
     keys = order_keys(queryset.query)
     selected.update({f"_o{i}": expression for i, (expression, _) in enumerate(keys)})
-    if joins:
-        selected["_pk"] = F("pk")
+    selected["_pk"] = F("pk")
     base = queryset.prefetch_related(None).values(**selected).order_by()
     inner, inner_params = base.query.get_compiler(connection=connection).as_sql()
     order_by = ", ".join(f"b.{quote(f'_o{i}')}{' DESC' if desc else ''}" for i, (_, desc) in enumerate(keys))
     sql = f"SELECT {', '.join(outer)} FROM ({inner}) b {' '.join(joins)}" + (f" ORDER BY {order_by}" if keys else "")
-    return ExportQuery(columns, sql, (*inner_params, *params))
+    return ExportQuery(columns, sql, (*outer_params, *inner_params, *join_params))
 
 
 def prepare_session(connection) -> None:
