@@ -3,6 +3,15 @@
 
     .venv/bin/python bench/serve_bench.py [--instances 1000000] [--backend postgresql|mysql]
         [--workers 4] [--concurrency 8] [--requests 400] [--duration 30] [--url-path PATH] [--keep]
+        [--replication]
+
+With ``--replication`` the database lives on the real pair of
+``scripts/replication.sh`` (started if needed): built on the primary
+(PostgreSQL 5441 / MariaDB 3341), replicated to the replica (5442 / 3342),
+and three configurations run: no replica configured, reads on the streaming
+replica, and reads on the primary because the replica lags (replay paused
+after a write, ``NOVA_REPLICA_MAX_LAG=1``). Each row says where the header
+of a page fetched after the run said reads went.
 
 Builds (or reuses, with ``--keep``) a Nova database ``novabench_serve_<backend>_<N>``:
 ``db_sync`` then ``seed_demo --instances N``. The replica is a separate clone of
@@ -42,6 +51,8 @@ SERVERS = {
     "mysql": "mysql://root@127.0.0.1:3306/{name}",
     "postgresql": "postgres://postgres@127.0.0.1:5432/{name}",
 }
+#: The main servers' ports; --replication points these at the pair's primary.
+ADMIN_PORTS = {"mysql": 3306, "postgresql": 5432}
 PASSWORD = "bench-password"
 
 
@@ -116,7 +127,7 @@ def admin_sql(backend, sql):
     if backend == "mysql":
         import MySQLdb
 
-        conn = MySQLdb.connect(host="127.0.0.1", user="root")
+        conn = MySQLdb.connect(host="127.0.0.1", port=ADMIN_PORTS["mysql"], user="root")
         try:
             cur = conn.cursor()
             cur.execute(sql)
@@ -125,7 +136,8 @@ def admin_sql(backend, sql):
             conn.close()
     import psycopg
 
-    with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
+    dsn = f"host=127.0.0.1 port={ADMIN_PORTS['postgresql']} user=postgres dbname=postgres"
+    with psycopg.connect(dsn, autocommit=True) as conn:
         cur = conn.execute(sql)
         return cur.fetchall() if cur.description else []
 
@@ -231,10 +243,20 @@ def log_in(port) -> str:
     return match.group(1)
 
 
-def run_config(label, args, env, replica_url) -> dict:
+def reads_from(port, session) -> str:
+    """Where the admin header of one page says reads go ("reads from the replica (0.0 s behind)")."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/admin/", headers={"Cookie": f"sessionid={session}", "X-Forwarded-Proto": "https",
+                                            "Host": "127.0.0.1"})
+    match = re.search(r"· (reads from [^<]*)<", conn.getresponse().read().decode())
+    return match.group(1) if match else "no replica configured"
+
+
+def run_config(label, args, env, replica_url, extra_env=None) -> dict:
     port = free_port()
     server_env = {
         **env,
+        **(extra_env or {}),
         "NOVA_REPLICA_DATABASE_URL": replica_url or "",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": str(args.workers),
@@ -256,10 +278,43 @@ def run_config(label, args, env, replica_url) -> dict:
         load = [*client, "--requests", str(args.requests), "--duration", str(args.duration)]
         load += ["--concurrency", str(args.concurrency)]
         result = json.loads(subprocess.run(load, check=True, capture_output=True, text=True).stdout)
+        result["reads"] = reads_from(port, session)
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
     return {"config": label, **result}
+
+
+def use_pair(backend) -> None:
+    """Build on the replication pair's primary (started if it is not streaming)."""
+    from tests.support import replication
+
+    replication.ensure_pair()
+    primary, _ = replication.PORTS[backend]
+    ADMIN_PORTS[backend] = primary
+    SERVERS[backend] = replication.url(backend, "primary", "{name}")
+
+
+def run_replication(args, env, primary_url) -> list[dict]:
+    from tests.support import replication
+
+    name = primary_url.rsplit("/", 1)[1]
+    replica_url = replication.url(args.backend, "replica", name)
+    replication.wait_until(lambda: replication.caught_up(args.backend), 600, "the replica caught up")
+    rows = [
+        run_config("primary only", args, env, None),
+        run_config("replica", args, env, replica_url),
+    ]
+    replication.pause_replay(args.backend)
+    try:
+        # A write the paused replica receives but does not apply: its lag grows from here.
+        replication.query(args.backend, "primary", "CREATE TABLE IF NOT EXISTS novabench_tick (t int)", database=name)
+        replication.query(args.backend, "primary", "INSERT INTO novabench_tick VALUES (1)", database=name)
+        time.sleep(1.5)
+        rows.append(run_config("replica lagging", args, env, replica_url, {"NOVA_REPLICA_MAX_LAG": "1"}))
+    finally:
+        replication.resume_replay(args.backend)
+    return rows
 
 
 def main():
@@ -272,6 +327,9 @@ def main():
     parser.add_argument("--duration", type=float, default=30.0, help="at most this many seconds per configuration")
     parser.add_argument("--url-path", dest="url_path", default="/admin/inventory/instance/")
     parser.add_argument("--keep", action="store_true", help="keep the seeded database (and reuse a kept one)")
+    parser.add_argument(
+        "--replication", action="store_true", help="on the real primary/replica pair of scripts/replication.sh"
+    )
     parser.add_argument("--client", help=argparse.SUPPRESS)  # internal: run as the load generator
     parser.add_argument("--session", help=argparse.SUPPRESS)
     parser.add_argument("--path", help=argparse.SUPPRESS)
@@ -289,6 +347,8 @@ def main():
         "DATABASE_URL": f"sqlite:///{work / 'django.sqlite3'}",
         "STATIC_ROOT": str(work / "static"),
     }
+    if args.replication:
+        use_pair(args.backend)
     primary_url = build_primary(args, env)
     env["NOVA_DATABASE_URL"] = primary_url
     manage("migrate", "-v0", env=env)
@@ -302,14 +362,19 @@ def main():
         "b@example.org",
         env={**env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
     )
-    replica_url, replica = clone_replica(args, primary_url)
     try:
-        rows = [
-            run_config("primary only", args, env, None),
-            run_config("with replica", args, env, replica_url),
-        ]
+        if args.replication:
+            rows = run_replication(args, env, primary_url)
+        else:
+            replica_url, replica = clone_replica(args, primary_url)
+            try:
+                rows = [
+                    run_config("primary only", args, env, None),
+                    run_config("with replica", args, env, replica_url),
+                ]
+            finally:
+                replica.drop()
     finally:
-        replica.drop()
         if not args.keep:
             drop(args.backend, primary_url.rsplit("/", 1)[1])
 
@@ -317,9 +382,12 @@ def main():
         f"\n{args.url_path} on {args.backend}, {args.instances:,} instances, "
         f"gunicorn {args.workers} sync workers, {args.concurrency} client threads (2 CPUs shared)"
     )
-    print(f"{'configuration':<14} {'requests':>9} {'errors':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}")
+    print(f"{'configuration':<16} {'requests':>9} {'errors':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}  header")
     for r in rows:
-        print(f"{r['config']:<14} {r['ok']:>9} {r['errors']:>7} {r['rps']:>8} {r['p50_ms']!s:>8} {r['p95_ms']!s:>8}")
+        print(
+            f"{r['config']:<16} {r['ok']:>9} {r['errors']:>7} {r['rps']:>8} {r['p50_ms']!s:>8} {r['p95_ms']!s:>8}"
+            f"  {r.get('reads', '')}"
+        )
 
 
 if __name__ == "__main__":

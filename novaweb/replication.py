@@ -60,6 +60,9 @@ def causal_wait() -> float:
 # --- positions -------------------------------------------------------------------------
 
 
+_LSN = re.compile(r"^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
+
+
 @dataclass(frozen=True)
 class Lsn:
     """A PostgreSQL WAL position."""
@@ -68,6 +71,8 @@ class Lsn:
 
     @classmethod
     def parse(cls, text: str) -> Lsn:
+        if not _LSN.fullmatch(text):
+            raise ValueError(f"not a WAL position: {text!r}")
         high, low = text.split("/")
         return cls((int(high, 16) << 32) | int(low, 16))
 
@@ -78,7 +83,7 @@ class Lsn:
         return f"{self.value >> 32:X}/{self.value & 0xFFFFFFFF:X}"
 
 
-_GTID = re.compile(r"^\d+-\d+-\d+$")
+_GTID = re.compile(r"^[0-9]+-[0-9]+-[0-9]+$")
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ class Gtid:
     @classmethod
     def parse(cls, text: str) -> Gtid:
         parts = [p.strip() for p in text.split(",") if p.strip()]
-        if not all(_GTID.match(p) for p in parts):
+        if not all(_GTID.fullmatch(p) for p in parts):
             raise ValueError(f"not a GTID position: {text!r}")
         return cls(tuple(sorted(tuple(int(n) for n in p.split("-")) for p in parts)))
 
@@ -364,7 +369,7 @@ def replica_has_applied(token: str, *, wait: float | None = None, replica: str |
     replica = replica or settings.NOVA_REPLICA_ALIAS
     position = parse_token(token)
     if position is None:
-        return False
+        return True  # not a position of this primary (forged, or another server's): nothing to wait for
     follow = tracker(replica=replica)
     if follow.status is not None and follow.status.state == "not measured":
         return False  # no position to compare with: the writer keeps reading the primary

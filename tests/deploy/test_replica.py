@@ -194,6 +194,36 @@ def test_a_writer_reads_its_own_flavor_edit_while_others_read_the_replica(
     assert new_name in page(client, FLAVORS)  # and everyone sees it on the replica
 
 
+@pytest.mark.parametrize("forged", ["garbage", "postgresql:zz/1", "mysql:0-1", "mysql:0-1-2;x", "sqlite:1", ""])
+def test_a_forged_position_cookie_is_dropped(pair, admin_client, forged):
+    admin_client.cookies[COOKIE_NAME] = forged
+    response = admin_client.get(FLAVORS)
+    assert response.status_code == 200
+    assert ON_REPLICA in response.content.decode()
+    if forged:
+        assert response.cookies[COOKIE_NAME].value == ""  # deleted
+
+
+def test_a_position_the_replica_never_reaches_keeps_the_writer_on_the_primary(
+    pair, admin_client, client, django_user_model, settings
+):
+    settings.NOVA_REPLICA_MAX_LAG = 3600.0
+    client.force_login(django_user_model.objects.create_superuser("other", "other@example.org", "pw"))
+    far = {"postgresql": "postgresql:FFFFFFFF/FFFFFFFF", "mysql": "mysql:0-1-18446744073709551615"}[pair.backend]
+    admin_client.cookies[COOKIE_NAME] = far
+    (old_name,) = pair.fetchall("primary", "SELECT name FROM instance_types WHERE id = 5")[0]
+    new_name = f"{old_name}-{uuid.uuid4().hex[:6]}"
+    with pair.replay_paused():
+        pair.execute("UPDATE instance_types SET name = %s WHERE id = 5", [new_name])  # on the primary only
+        for _ in range(2):
+            response = admin_client.get(FLAVORS)
+            assert response.status_code == 200  # after at most the causal wait
+            assert new_name in response.content.decode()  # from the primary
+            assert COOKIE_NAME not in response.cookies  # kept: the replica has not applied it
+        assert old_name in page(client, FLAVORS) and new_name not in page(client, FLAVORS)  # others: the replica
+    pair.execute("UPDATE instance_types SET name = %s WHERE id = 5", [old_name])
+
+
 def test_orm_reads_after_a_write_wait_for_the_replica_or_use_the_primary(pair, settings):
     settings.NOVA_REPLICA_MAX_LAG = 3600.0
     with pair.replay_paused():
