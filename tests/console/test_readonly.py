@@ -8,7 +8,7 @@ from django.apps import apps
 from django.db import connections
 
 from inventory.console import runner
-from inventory.console.database import READONLY_ALIAS
+from inventory.console.database import READONLY_ALIAS, readonly_database
 from novaweb.router import NOVA_APPS, NovaRouter
 
 #: The server's words for "this transaction/database is read-only".
@@ -135,13 +135,15 @@ def test_a_stream_stops_at_its_cap_and_reports_how_it_ended(readonly):
     assert ended == [(5, True, None)]
 
 
-def test_sqlite_itself_refuses_a_hidden_column_and_attach(readonly):
-    if readonly.backend != "sqlite":
-        pytest.skip("SQLite's authorizer; the other servers rely on the guard or the account's grants")
+def test_sqlite_itself_refuses_a_hidden_column_and_attach(db_factory, nova_db_alias, tmp_path):
+    """SQLite's authorizer (the other servers: the guard, or a read-only account's column grants)."""
+    nova_db_alias(db_factory("sqlite", "dump"), alias=READONLY_ALIAS)
+    connections.settings[READONLY_ALIAS] = readonly_database(connections.settings[READONLY_ALIAS])
     with pytest.raises(runner.QueryFailed, match="prohibited"):
         runner.run("SELECT secret_key FROM users", max_rows=10)
     with pytest.raises(runner.QueryFailed, match="not authorized"):
-        runner.run("ATTACH DATABASE 'file:/tmp/novaweb-probe.sqlite3' AS probe", max_rows=10, is_query=False)
+        runner.run(f"ATTACH DATABASE 'file:{tmp_path}/probe.sqlite3' AS probe", max_rows=10, is_query=False)
+    assert not (tmp_path / "probe.sqlite3").exists()
 
 
 def test_the_router_never_sends_a_model_to_the_readonly_alias():
