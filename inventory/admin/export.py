@@ -24,7 +24,7 @@ from django.utils.text import slugify
 
 from inventory.exports import columns as export_columns
 from inventory.exports.query import export_query
-from inventory.exports.writers import write_csv
+from inventory.exports.writers import write
 
 from .query_string import QueryStringError
 
@@ -53,7 +53,7 @@ def export_csv(model_admin, request):
     query, connection = changelist_export(model_admin, request, raw=raw)
     out = tempfile.TemporaryFile()  # noqa: SIM115 (the response closes it; then it is gone)
     try:
-        rows = write_csv(query, connection, out)
+        rows = write(query, connection, out, "csv")
         out.seek(0)
     except BaseException:
         out.close()

@@ -28,11 +28,17 @@ def neutralise(value: str | None) -> str | None:
 
 
 def neutralised_sql(vendor: str, sql: str) -> str:
-    """SQL of ``sql`` (a text expression) with the formula rule applied."""
-    first = f"SUBSTR({sql}, 1, 1)"
-    tab_cr = "CHR(9), CHR(13)" if vendor == "postgresql" else "CHAR(9), CHAR(13)"
+    """SQL of ``sql`` (a text expression) with the formula rule applied.
+
+    The first character is compared by its code (``ASCII``: the first byte on
+    MariaDB, every formula character is one byte in UTF-8): a comparison of
+    strings would go through the collation, and cost as much as the rest of
+    the export.
+    """
+    codes = ", ".join(str(ord(c)) for c in FORMULA_STARTS)
+    first = f"UNICODE({sql})" if vendor == "sqlite" else f"ASCII({sql})"
     prefixed = f"CONCAT('''', {sql})" if vendor == "mysql" else f"'''' || {sql}"
-    return f"CASE WHEN {first} IN ('=', '+', '-', '@', {tab_cr}) THEN {prefixed} ELSE {sql} END"
+    return f"CASE WHEN {first} IN ({codes}) THEN {prefixed} ELSE {sql} END"
 
 
 def string_list_sql(vendor: str, value: str, order: list[str]) -> str:

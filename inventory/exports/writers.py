@@ -17,6 +17,8 @@ import io
 import json
 from collections.abc import Callable, Iterator
 
+from django.db import transaction
+
 from .columns import BOOLEAN
 from .query import ExportQuery, prepare_session
 
@@ -26,9 +28,8 @@ FORMATS = ("csv", "jsonl")
 Progress = Callable[[int], None]
 
 
-def streamed_rows(query: ExportQuery, connection) -> Iterator[list[tuple]]:
-    """The query's rows, CHUNK_SIZE at a time, from a server-side cursor."""
-    prepare_session(connection)
+def streamed_rows(query: ExportQuery, connection, sql=None, params=None) -> Iterator[list[tuple]]:
+    """The query's rows (or ``sql``'s), CHUNK_SIZE at a time, from a server-side cursor (caller's transaction)."""
     if connection.vendor == "mysql":
         from MySQLdb.cursors import SSCursor
 
@@ -37,7 +38,7 @@ def streamed_rows(query: ExportQuery, connection) -> Iterator[list[tuple]]:
     else:  # a named cursor on PostgreSQL; SQLite steps through the result by itself
         cursor = connection.chunked_cursor()
     try:
-        cursor.execute(query.sql, query.params)
+        cursor.execute(sql or query.sql, query.params if params is None else params)
         while chunk := cursor.fetchmany(CHUNK_SIZE):
             yield chunk
     finally:
@@ -45,15 +46,15 @@ def streamed_rows(query: ExportQuery, connection) -> Iterator[list[tuple]]:
 
 
 def write_csv(query: ExportQuery, connection, out, progress: Progress | None = None) -> int:
-    """Write the header and rows to the binary file ``out`` as UTF-8 CSV; the number of rows."""
+    """Write the header and rows to the binary file ``out`` as UTF-8 CSV; the number of rows (see ``write``)."""
     copy = connection.vendor == "postgresql"
     text = io.TextIOWrapper(out, encoding="utf-8", newline="")
     writer = csv.writer(text, lineterminator="\n" if copy else "\r\n")
     writer.writerow([column.header for column in query.columns])
-    if copy:
+    if connection.vendor in ("postgresql", "mysql"):
         text.flush()
-        text.detach()  # ``out`` stays open, for COPY's bytes
-        return copy_csv(query, connection, out, progress)
+        text.detach()  # ``out`` stays open, for the server's bytes
+        return (copy_csv if copy else server_csv)(query, connection, out, progress)
     rows = 0
     for chunk in streamed_rows(query, connection):
         writer.writerows(chunk)
@@ -62,6 +63,18 @@ def write_csv(query: ExportQuery, connection, out, progress: Progress | None = N
             progress(rows)
     text.flush()
     text.detach()
+    return rows
+
+
+def server_csv(query: ExportQuery, connection, out, progress: Progress | None) -> int:
+    """MariaDB/MySQL: the server builds each CSV line (``ExportQuery.csv_lines``)."""
+    sql, params = query.csv_lines()
+    rows = 0
+    for chunk in streamed_rows(query, connection, sql, params):
+        out.write(b"\r\n".join(line for (line,) in chunk) + b"\r\n")
+        rows += len(chunk)
+        if progress:
+            progress(rows)
     return rows
 
 
@@ -103,4 +116,7 @@ def write_jsonl(query: ExportQuery, connection, out, progress: Progress | None =
 
 
 def write(query: ExportQuery, connection, out, fmt: str = "csv", progress: Progress | None = None) -> int:
-    return (write_csv if fmt == "csv" else write_jsonl)(query, connection, out, progress)
+    """Write the export as ``fmt`` to the binary file ``out``, in one transaction (one snapshot); the row count."""
+    with transaction.atomic(using=connection.alias):
+        prepare_session(connection)
+        return (write_csv if fmt == "csv" else write_jsonl)(query, connection, out, progress)
