@@ -154,6 +154,15 @@ class PostgresProbe:
             time.sleep(POLL_SECONDS)
 
 
+#: MariaDB's "access denied; you need the ... privilege" errors.
+NO_PRIVILEGE = frozenset({1142, 1227})
+
+
+def _error_code(exc: BaseException) -> int | None:
+    cause = exc.__cause__
+    return cause.args[0] if cause is not None and cause.args and isinstance(cause.args[0], int) else None
+
+
 class MariaDBProbe:
     vendor = "mysql"
     parse = staticmethod(Gtid.parse)
@@ -163,7 +172,12 @@ class MariaDBProbe:
         return Gtid.parse(cursor.fetchone()[0] or "")
 
     def replica(self, cursor) -> ReplicaReading:
-        cursor.execute("SHOW SLAVE STATUS")
+        try:
+            cursor.execute("SHOW SLAVE STATUS")
+        except DatabaseError as exc:
+            if _error_code(exc) in NO_PRIVILEGE:
+                return ReplicaReading(replicating=False)  # the account may read, not watch replication
+            raise
         row = cursor.fetchone()
         if row is None:
             return ReplicaReading(replicating=False)

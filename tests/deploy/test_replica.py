@@ -239,6 +239,26 @@ def test_orm_reads_after_a_write_wait_for_the_replica_or_use_the_primary(pair, s
     Flavor.objects.using("nova").filter(pk=3).update(memory_mb=2048)
 
 
+def test_a_replica_whose_lag_cannot_be_read_still_serves_reads(pair, admin_client, nova_db_alias, backend):
+    sides = [pair.side("primary")]  # not a standby / no replication configured
+    if backend == "mysql":  # an account that may read but not SHOW SLAVE STATUS
+        pair.execute("CREATE USER IF NOT EXISTS 'novatest_reader'@'%'")
+        pair.execute(f"GRANT SELECT ON `{pair.name}`.* TO 'novatest_reader'@'%'")
+        pair.wait_caught_up()
+        reader = pair.side("replica")
+        sides.append(type(reader)(backend, pair.name, reader.url.replace("root@", "novatest_reader@")))
+    for side in sides:
+        nova_db_alias(side, alias="nova_replica")
+        replication.forget()
+        listing = page(admin_client, FLAVORS)
+        assert "reads from the replica (lag not measured)" in listing, side.url
+        assert admin_client.get("/healthz").json()["replica"]["state"] == "not measured"
+        assert router.read_alias() == "nova_replica"
+        result = call("db_archive_deleted_rows", "--max-replica-lag", "1", database="nova")
+        assert result.code == 2
+        assert "the replica's lag cannot be read" in result.err
+
+
 def _archive_env(pair, tmp_path):
     env = dict(os.environ)
     for name in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"):
