@@ -1,12 +1,17 @@
-"""Writing an export's rows: CSV or JSON lines, from a server-side cursor or PostgreSQL's COPY.
+"""Writing an export's rows: CSV or JSON lines, in one transaction, in bounded memory.
 
-The rows come from the database already formatted (``query``); Python writes
-them a chunk at a time (``csv.writer.writerows``), so memory stays at one
-chunk whatever the size. On PostgreSQL a CSV is ``COPY (SELECT ...) TO STDOUT
-WITH (FORMAT csv)``: the server writes the CSV, novaweb copies the bytes.
-Both quote a cell only when it needs it; lines end with ``\\r\\n`` (RFC 4180;
-the csv module quotes a lone ``\\r`` only when it is part of the line end),
-except COPY's, which end with ``\\n``: every CSV reader takes both.
+The rows come from the database already formatted (``query``), and the server
+writes as much of the file as it can:
+
+- PostgreSQL: ``COPY (SELECT ...) TO STDOUT WITH (FORMAT csv)``, the bytes
+  copied as they come;
+- MariaDB/MySQL: each CSV line built by the query (``ExportQuery.csv_lines``),
+  fetched by a server-side cursor (``SSCursor``) a chunk at a time;
+- SQLite, and JSON lines everywhere: rows from a server-side cursor, a chunk
+  at a time, written by ``csv.writer.writerows`` / ``json``.
+
+Lines end with ``\\r\\n`` (RFC 4180; the csv module quotes a lone ``\\r`` only
+when it is part of the line end), except COPY's, which end with ``\\n``.
 """
 
 from __future__ import annotations
