@@ -43,6 +43,16 @@ def backup_table_name(what: str, now: datetime.datetime | None = None) -> str:
     return f"{PREFIX}{safe[:room]}_{digest}_{stamp}"
 
 
+def _free_name(name: str, taken: set[str]) -> str:
+    """``name``, or ``name_2``, ``name_3``... when a backup of the same thing was made in the same second."""
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        suffix = f"_{n}"
+        candidate = name[: MAX_NAME - len(suffix)] + suffix
+    return candidate
+
+
 def copy_to_backup(
     connection, table: str, *, what: str | None = None, columns=None, where: str = "", params=(), now=None
 ) -> tuple[str, int]:
@@ -52,12 +62,13 @@ def copy_to_backup(
     connection and transaction.
     """
     from .ddl import DDLWriter
-    from .introspect import introspect
+    from .introspect import introspect, live_table_names
 
     writer = DDLWriter(connection)
     quote = writer.dialect.quote_for_params if params else writer.dialect.quote
     source = introspect(connection, tables=[table])[table]
-    backup = keyed_copy(source, backup_table_name(what or table, now), BACKUP_KEY, writer.dialect, columns)
+    name = _free_name(backup_table_name(what or table, now), set(live_table_names(connection)))
+    backup = keyed_copy(source, name, BACKUP_KEY, writer.dialect, columns)
     copied = ", ".join(quote(c) for c in backup.columns if c != BACKUP_KEY)
     condition = f" WHERE {where}" if where else ""
     with connection.cursor() as cursor:
