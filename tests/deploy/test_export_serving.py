@@ -24,6 +24,8 @@ import pytest
 from tests.deploy.test_flavor_concurrency import PASSWORD, Browser
 from tests.support.gunicorn import Gunicorn
 
+pytestmark = pytest.mark.slow
+
 INSTANCES = 50_000
 TIMEOUT = 2
 EXPORT = "/admin/inventory/instance/export.csv"
