@@ -220,6 +220,8 @@ class ReplicaStatus:
     limit: float = DEFAULT_MAX_LAG
     #: Replay is paused (PostgreSQL) or the SQL thread stopped (MariaDB).
     replay_stopped: bool = False
+    #: The replica had not applied the primary's position when it was read.
+    behind: bool = False
     #: The driver's first line when a server did not answer: for staff and the log only.
     detail: str = ""
 
@@ -260,14 +262,14 @@ class LagTracker:
         self.checked_at = float("-inf")
         self.replica_position = None
 
-    def current(self, primary: str, replica: str) -> ReplicaStatus:
-        if self.status is not None and time.monotonic() - self.checked_at < REFRESH_SECONDS:
+    def current(self, primary: str, replica: str, max_age: float = REFRESH_SECONDS) -> ReplicaStatus:
+        if self.status is not None and time.monotonic() - self.checked_at < max_age:
             return self.status
         # One thread reads the servers; the others keep the previous reading meanwhile.
-        if not self._lock.acquire(blocking=self.status is None):
+        if not self._lock.acquire(blocking=self.status is None or max_age <= 0):
             return self.status
         try:
-            if self.status is None or time.monotonic() - self.checked_at >= REFRESH_SECONDS:
+            if self.status is None or time.monotonic() - self.checked_at >= max_age:
                 self.status = self._check(primary, replica)
                 self.checked_at = time.monotonic()
             return self.status
@@ -311,7 +313,9 @@ class LagTracker:
         state = "streaming" if serves else "lagging"
         if not reading.replaying:
             state = "replay stopped"
-        return ReplicaStatus(state, serves, lag=lag, limit=limit, replay_stopped=not reading.replaying)
+        return ReplicaStatus(
+            state, serves, lag=lag, limit=limit, replay_stopped=not reading.replaying, behind=bool(self._history)
+        )
 
 
 _trackers: dict[tuple, LagTracker] = {}
@@ -326,11 +330,13 @@ def tracker(primary: str | None = None, replica: str | None = None) -> LagTracke
         return _trackers.setdefault(key, LagTracker())
 
 
-def replica_status(primary: str | None = None, replica: str | None = None) -> ReplicaStatus:
-    """The replica's status, read at most once per :data:`REFRESH_SECONDS` in this process."""
+def replica_status(
+    primary: str | None = None, replica: str | None = None, *, max_age: float = REFRESH_SECONDS
+) -> ReplicaStatus:
+    """The replica's status, read at most once per ``max_age`` seconds in this process (0: now)."""
     primary = primary or settings.NOVA_DB_ALIAS
     replica = replica or settings.NOVA_REPLICA_ALIAS
-    return tracker(primary, replica).current(primary, replica)
+    return tracker(primary, replica).current(primary, replica, max_age)
 
 
 def mark_unreachable(detail: str = "") -> None:

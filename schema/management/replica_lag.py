@@ -3,10 +3,11 @@
 As pt-archiver's ``--check-slave-lag`` does, a command that writes in
 batches (``db_archive_deleted_rows``, ``db_online_data_migrations``) calls
 :class:`ReplicaLagGate` between batches; while the replica
-(``NOVA_REPLICA_DATABASE_URL``) is further behind than SECONDS, or does not
-answer, it waits, saying so on stderr ("waiting for the replica: 3.2 s
-behind, limit 1 s") and, on a terminal, in the progress bar's line. The lag
-is :mod:`novaweb.replication`'s (positions compared, read at most once a
+(``NOVA_REPLICA_DATABASE_URL``) is further behind than SECONDS, does not
+answer, or has stopped applying changes that wait for it, the gate waits,
+saying so on stderr ("waiting for the replica: 3.2 s behind, replay
+stopped, limit 1 s"), below the progress bar on a terminal. The lag is
+:mod:`novaweb.replication`'s (positions compared, read at most once a
 second).
 """
 
@@ -48,6 +49,7 @@ class ReplicaLagGate:
         self.progress = progress
         self.waited = 0.0
         self.waits = 0
+        self.calls = 0
         if seconds is None:
             return
         if seconds < 0 or seconds != seconds:  # NaN
@@ -64,16 +66,22 @@ class ReplicaLagGate:
                 returncode=usage_exit,
             )
 
-    def _status(self):
-        return replication.replica_status(self.primary, self.replica)
+    def _status(self, max_age: float = replication.REFRESH_SECONDS):
+        return replication.replica_status(self.primary, self.replica, max_age=max_age)
 
     def _behind(self, status) -> bool:
-        return status.state == "unreachable" or status.lag is None or status.lag > self.seconds
+        if status.state == "unreachable" or status.lag is None or status.lag > self.seconds:
+            return True
+        # A replica that has stopped applying with changes waiting: its lag can only grow (pt-archiver
+        # waits on a NULL Seconds_Behind_Master the same way).
+        return status.replay_stopped and status.behind
 
     def __call__(self) -> None:
         if self.seconds is None:
             return
-        status = self._status()
+        self.calls += 1
+        # After the first batch the replica is read at once; after that at most once a second.
+        status = self._status(max_age=0 if self.calls == 1 else replication.REFRESH_SECONDS)
         if not self._behind(status):
             return
         started = time.monotonic()

@@ -11,6 +11,7 @@ receives the primary's changes but does not apply them, so its lag grows.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -272,20 +273,12 @@ def _archive_env(pair, tmp_path):
     return env
 
 
-def test_archive_with_max_replica_lag_waits_while_replay_is_paused(pair, tmp_path):
-    names = [f"archived-{uuid.uuid4().hex[:8]}-{n}" for n in range(20)]
-    for name in names:
-        pair.execute(
-            "INSERT INTO instances (created_at, deleted, deleted_at, uuid, hostname, instance_type_id)"
-            " VALUES ('2026-01-02 08:00:00', %s, '2026-01-10 08:00:00', %s, %s, 1)",
-            [True, str(uuid.uuid4()), name],
-        )
-    pair.wait_caught_up()
+def run_while_replay_is_paused(pair, tmp_path, *args):
+    """Run ``manage.py ARGS`` with replay paused until it says it waits, then resume; (code, stdout, stderr lines)."""
     lines = []
     with pair.replay_paused():
         proc = subprocess.Popen(
-            [sys.executable, str(REPO_ROOT / "manage.py"), "db_archive_deleted_rows", "--until-complete",
-             "--max_rows", "1", "--sleep", "0.3", "--max-replica-lag", "1", "--verbose"],
+            [sys.executable, str(REPO_ROOT / "manage.py"), *args],
             cwd=REPO_ROOT, env=_archive_env(pair, tmp_path), text=True,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         )
@@ -299,12 +292,28 @@ def test_archive_with_max_replica_lag_waits_while_replay_is_paused(pair, tmp_pat
             raise
     proc.wait(timeout=120)
     reader.join(timeout=10)
-    out = proc.stdout.read()
+    return proc.returncode, proc.stdout.read(), lines
+
+
+def test_archive_with_max_replica_lag_waits_while_replay_is_paused(pair, tmp_path):
+    names = [f"archived-{uuid.uuid4().hex[:8]}-{n}" for n in range(10)]
+    for name in names:
+        pair.execute(
+            "INSERT INTO instances (created_at, deleted, deleted_at, uuid, hostname, instance_type_id)"
+            " VALUES ('2026-01-02 08:00:00', %s, '2026-01-10 08:00:00', %s, %s, 1)",
+            [True, str(uuid.uuid4()), name],
+        )
+    pair.wait_caught_up()
+    code, out, lines = run_while_replay_is_paused(
+        pair, tmp_path, "db_archive_deleted_rows", "--until-complete", "--max_rows", "1", "--sleep", "0.2",
+        "--max-replica-lag", "1", "--verbose",
+    )
     err = "".join(lines)
-    assert proc.returncode == 1, (out, err)  # rows archived
+    assert code == 1, (out, err)  # rows archived
     waiting = next(line for line in lines if "waiting for the replica" in line)
     assert "s behind, replay stopped, limit 1 s" in waiting
     assert "replica caught up" in err
+    assert re.search(r"^instances\s+\| (\d+)$", out, re.M), out
     hostnames = ", ".join(f"'{n}'" for n in names)
     assert pair.fetchall("primary", f"SELECT COUNT(*) FROM instances WHERE hostname IN ({hostnames})") == [(0,)]
     assert pair.fetchall("primary", f"SELECT COUNT(*) FROM shadow_instances WHERE hostname IN ({hostnames})") == [
@@ -314,6 +323,17 @@ def test_archive_with_max_replica_lag_waits_while_replay_is_paused(pair, tmp_pat
     assert pair.fetchall("replica", f"SELECT COUNT(*) FROM shadow_instances WHERE hostname IN ({hostnames})") == [
         (len(names),)
     ]
+
+
+def test_online_data_migrations_with_max_replica_lag_wait_while_replay_is_paused(pair, tmp_path):
+    pair.execute("UPDATE instance_types SET deleted = NULL WHERE id IN (2, 3)")
+    pair.wait_caught_up()
+    code, out, lines = run_while_replay_is_paused(
+        pair, tmp_path, "db_online_data_migrations", "--max-replica-lag", "1"
+    )
+    assert code == 0, (out, lines)  # nothing left to migrate
+    assert any("replica caught up" in line for line in lines)
+    assert pair.fetchall("primary", "SELECT COUNT(*) FROM instance_types WHERE deleted IS NULL") == [(0,)]
 
 
 def test_online_data_migrations_with_max_replica_lag_run_on_a_replica_that_keeps_up(pair, tmp_path):
