@@ -49,7 +49,9 @@ class ReplicaPinningMiddleware:
     def __call__(self, request):
         may_write = request.method not in SAFE_METHODS
         carried = request.COOKIES.get(COOKIE_NAME) or None
-        state = router.RoutingState(pinned=may_write, awaiting=carried, tracks_writes=may_write)
+        state = router.RoutingState(
+            pinned=may_write, awaiting=carried, tracks_writes=may_write, causal_wait=replication.causal_wait()
+        )
         token = router.begin(state)
         try:
             response = self.get_response(request)

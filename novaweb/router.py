@@ -61,6 +61,9 @@ class RoutingState:
     #: False in a request that may not write (a GET opens the admin's change-form
     #: transaction through ``db_for_write`` without writing): no causal wait then.
     tracks_writes: bool = True
+    #: How long a read may wait for the replica to apply ``awaiting`` (the middleware sets
+    #: ``NOVA_REPLICA_CAUSAL_WAIT``; a command or a shell does not wait: it reads the primary).
+    causal_wait: float = 0.0
     #: This context wrote and has not read the primary's position since.
     _position_pending: bool = False
     #: ``time.monotonic()`` of the last check that found ``awaiting`` not yet applied.
@@ -77,12 +80,13 @@ class RoutingState:
             self.awaiting = replication.primary_position()
             self._position_pending = False
             if self.awaiting is None:
+                self.pinned = True  # no position to wait for: the rest of this context reads the primary
                 return True
         if self.awaiting is None:
             return False
         if self._not_applied_at is not None and time.monotonic() - self._not_applied_at < RECHECK_SECONDS:
             return True
-        if replication.replica_has_applied(self.awaiting):
+        if replication.replica_has_applied(self.awaiting, wait=self.causal_wait):
             self.awaiting = None
             self._not_applied_at = None
             return False
