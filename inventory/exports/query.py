@@ -18,6 +18,12 @@ from schema.dialects import dialect_for
 from .columns import BOOLEAN, TEXT, TIMESTAMP, Column, JoinedList
 from .sql import FORMULA_STARTS, BooleanText, IsoTimestamp, Neutralised, neutralised_sql, string_list_sql
 
+#: A 'true' / 'false' cell (``BooleanText``) as a JSON boolean, per backend.
+JSON_BOOLEAN = {
+    "postgresql": "CAST({} AS BOOLEAN)",
+    "mysql": "CASE {} WHEN 'true' THEN JSON_EXTRACT('true', '$') WHEN 'false' THEN JSON_EXTRACT('false', '$') END",
+    "sqlite": "CASE {} WHEN 'true' THEN JSON('true') WHEN 'false' THEN JSON('false') END",
+}
 #: PostgreSQL settings of an export's transaction (see prepare_session).
 POSTGRESQL_SETTINGS = ("work_mem = '64MB'", "jit = off", "max_parallel_workers_per_gather = 0")
 #: The formula rule as a regular expression: the empty string before a formula's first character.
@@ -57,6 +63,23 @@ class ExportQuery:
                 sql = f"CONCAT('\"', REPLACE({sql}, '\"', '\"\"'), '\"')"
             cells.append(f"IFNULL({sql}, '')")
         return self.select([f"CAST(CONCAT_WS(',', {', '.join(cells)}) AS BINARY)"])
+
+    def json_lines(self, vendor: str) -> tuple[str, tuple]:
+        """The rows as JSON objects built by the server (text), keyed by the headers in column order.
+
+        NULL is null, numbers are numbers, booleans ``true`` / ``false``.
+        """
+        build = {"postgresql": "JSON_BUILD_OBJECT", "mysql": "JSON_OBJECT"}.get(vendor, "JSON_OBJECT")
+        pairs, params = [], []
+        for column, (sql, cell_params) in zip(self.columns, self.cells, strict=True):
+            if column.kind == BOOLEAN:
+                sql = JSON_BOOLEAN[vendor].format(sql)
+            pairs.append(f"%s, {sql}")
+            params.extend((column.header, *cell_params))
+        text = (
+            f"CAST({build}({', '.join(pairs)}) AS TEXT)" if vendor == "postgresql" else f"{build}({', '.join(pairs)})"
+        )
+        return f"SELECT {text} {self.tail}", (*params, *self.tail_params)
 
 
 def cell(column: Column, raw: bool):

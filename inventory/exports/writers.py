@@ -7,8 +7,9 @@ writes as much of the file as it can:
   copied as they come;
 - MariaDB/MySQL: each CSV line built by the query (``ExportQuery.csv_lines``),
   fetched by a server-side cursor (``SSCursor``) a chunk at a time;
-- SQLite, and JSON lines everywhere: rows from a server-side cursor, a chunk
-  at a time, written by ``csv.writer.writerows`` / ``json``.
+- SQLite: rows from a cursor a chunk at a time, written by ``csv.writer.writerows``;
+- JSON lines: each object built by the query (``ExportQuery.json_lines``),
+  fetched a chunk at a time.
 
 Lines end with ``\\r\\n`` (RFC 4180; the csv module quotes a lone ``\\r`` only
 when it is part of the line end), except COPY's, which end with ``\\n``.
@@ -16,15 +17,12 @@ when it is part of the line end), except COPY's, which end with ``\\n``.
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
-import json
 from collections.abc import Callable, Iterator
 
 from django.db import transaction
 
-from .columns import BOOLEAN
 from .query import ExportQuery, prepare_session
 
 CHUNK_SIZE = 10_000
@@ -99,21 +97,11 @@ def copy_csv(query: ExportQuery, connection, out, progress: Progress | None) -> 
 
 
 def write_jsonl(query: ExportQuery, connection, out, progress: Progress | None = None) -> int:
-    """One JSON object per row (keys: the CSV's headers; booleans and numbers typed, NULL as null)."""
-    headers = [column.header for column in query.columns]
-    booleans = [i for i, column in enumerate(query.columns) if column.kind == BOOLEAN]
-    encode = json.JSONEncoder(ensure_ascii=False).encode
-    text = codecs.getwriter("utf-8")(out)
+    """One JSON object per row, built by the server (``ExportQuery.json_lines``); the number of rows."""
+    sql, params = query.json_lines(connection.vendor)
     rows = 0
-    for chunk in streamed_rows(query, connection):
-        lines = []
-        for row in chunk:
-            values = list(row)
-            for i in booleans:
-                if values[i] is not None:
-                    values[i] = values[i] == "true"
-            lines.append(encode(dict(zip(headers, values, strict=True))))
-        text.write("\n".join(lines) + "\n")
+    for chunk in streamed_rows(query, connection, sql, params):
+        out.write("".join(f"{line}\n" for (line,) in chunk).encode())
         rows += len(chunk)
         if progress:
             progress(rows)

@@ -200,3 +200,26 @@ def test_every_list_exports_all_its_rows(nova, admin_client):
             assert len(rows) == cursor.fetchone()[0], opts.model_name
         assert all(len(row) == len(headers) for row in rows)
         assert "secret" not in " ".join(headers).lower()
+
+
+def test_jsonl_booleans_and_nulls(nova):
+    import io
+
+    from django.db import connections
+
+    out = io.StringIO()
+    call_command("export_inventory", "fixedip", "--format", "jsonl", "--filter", "deleted=all", stdout=out)
+    exported = sorted(
+        (row["Address"], row["Allocated"], row["Leased"], row["Reserved"], row["Instance"])
+        for row in read_jsonl(out.getvalue())
+    )
+    with connections["nova"].cursor() as cursor:
+        cursor.execute(
+            "SELECT f.address, f.allocated, f.leased, f.reserved, i.uuid FROM fixed_ips f"
+            " LEFT JOIN instances i ON i.id = f.instance_id"
+        )
+        expected = sorted(
+            (a, *(None if b is None else bool(b) for b in flags), uuid) for a, *flags, uuid in cursor.fetchall()
+        )
+    assert exported == expected
+    assert {row[1] for row in exported} <= {True, False, None}
