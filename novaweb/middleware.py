@@ -14,7 +14,7 @@ reads to the primary, after at most one short wait per second.
 
 A read request whose replica stopped answering since the last lag check (a
 503 naming the replica) is answered again from the primary, and the replica
-is marked unreachable for the whole process until the next check.
+is checked again at once, so the whole process finds it unreachable.
 """
 
 from __future__ import annotations
@@ -56,8 +56,9 @@ class ReplicaPinningMiddleware:
         try:
             response = self.get_response(request)
             if self._replica_failed(request, response, may_write):
-                # The replica died since its last check: say so for everyone, and answer from the primary.
-                replication.mark_unreachable()
+                # The replica died since its last check: check it again now (for everyone: it will say
+                # "unreachable"), and answer this request from the primary.
+                replication.check_again()
                 router.end(token)
                 state = router.RoutingState(pinned=True, awaiting=carried, tracks_writes=False)
                 token = router.begin(state)

@@ -339,11 +339,9 @@ def replica_status(
     return tracker(primary, replica).current(primary, replica, max_age)
 
 
-def mark_unreachable(detail: str = "") -> None:
-    """A read on the replica just failed: every request of this process reads the primary until the next check."""
-    follow = tracker()
-    follow.status = ReplicaStatus("unreachable", False, limit=max_lag(), detail=detail)
-    follow.checked_at = time.monotonic()
+def check_again() -> None:
+    """A read on the replica just failed: the next status asked for in this process reads the servers again."""
+    tracker().checked_at = float("-inf")
 
 
 def forget() -> None:
