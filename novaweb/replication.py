@@ -45,7 +45,7 @@ DEFAULT_MAX_LAG = 5.0
 DEFAULT_CAUSAL_WAIT = 0.5
 #: How often PostgreSQL's replay position is polled while a causal read waits.
 POLL_SECONDS = 0.01
-#: The primary positions remembered (one per check at most): about ten minutes of history.
+#: The primary positions remembered (one per check at most); when full, the oldest are kept (they set the lag).
 HISTORY = 600
 
 
@@ -256,7 +256,7 @@ class LagTracker:
 
     def __init__(self):
         self._lock = threading.Lock()
-        self._history: deque = deque(maxlen=HISTORY)  # (monotonic time, primary position), oldest first
+        self._history: deque = deque()  # (monotonic time, primary position), oldest first, at most HISTORY
         self._seeded = False
         self.status: ReplicaStatus | None = None
         self.checked_at = float("-inf")
@@ -297,7 +297,8 @@ class LagTracker:
         except (DatabaseError, ValueError):
             position = None  # the primary's own trouble shows elsewhere: judge by the server's estimate
         behind = position is not None and not reading.position.covers(position)
-        if behind and (not self._history or self._history[-1][1] != position):
+        fresh = not self._history or (self._history[-1][1] != position and len(self._history) < HISTORY)
+        if behind and fresh:
             seed = reading.server_lag if not self._seeded and reading.server_lag else 0.0
             self._history.append((now - max(seed, 0.0), position))
         self._seeded = True
