@@ -59,7 +59,7 @@ class ExportQuery:
         """
         cells = []
         for column, (sql, _) in zip(self.columns, self.cells, strict=True):
-            if column.kind in (TEXT,) or isinstance(column.expression, JoinedList):
+            if column.kind == TEXT or isinstance(column.expression, JoinedList):
                 sql = f"CONCAT('\"', REPLACE({sql}, '\"', '\"\"'), '\"')"
             cells.append(f"IFNULL({sql}, '')")
         return self.select([f"CAST(CONCAT_WS(',', {', '.join(cells)}) AS BINARY)"])
@@ -69,7 +69,7 @@ class ExportQuery:
 
         NULL is null, numbers are numbers, booleans ``true`` / ``false``.
         """
-        build = {"postgresql": "JSON_BUILD_OBJECT", "mysql": "JSON_OBJECT"}.get(vendor, "JSON_OBJECT")
+        build = "JSON_BUILD_OBJECT" if vendor == "postgresql" else "JSON_OBJECT"
         pairs, params = [], []
         for column, (sql, cell_params) in zip(self.columns, self.cells, strict=True):
             if column.kind == BOOLEAN:
