@@ -67,7 +67,7 @@ def type_info(dialect, normalized: str) -> TypeInfo:
     match = re.fullmatch(r"(?:char|character|bpchar)(?:\s*\((\d+)\))?", text)
     if match:
         return TypeInfo("char", chars=int(match.group(1) or 1))
-    if text in ("datetime", "timestamp"):
+    if text in dialect.NAIVE_DATETIME_TYPES:
         return TypeInfo("datetime")
     return TypeInfo(text)
 
@@ -79,7 +79,8 @@ def _fits(have: TypeInfo, want: TypeInfo) -> bool:
     if have.family == "integer":
         return want.low <= have.low and have.high <= want.high
     if have.family == "float":
-        return have.bits <= want.bits
+        # a single-precision value read as a double shows digits it never had (0.1 -> 0.10000000149...)
+        return have.bits == want.bits
     if have.family == "text":
         if want.chars is not None and (have.chars is None or have.chars > want.chars):
             return False
@@ -125,8 +126,11 @@ def lost_values_condition(dialect, column_sql: str, old: str, new: str) -> str |
             return f"(CASE WHEN {canonical} THEN ({number} < {want.low} OR {number} > {want.high}) ELSE 1 = 1 END)"
         return f"({c} < {want.low} OR {c} > {want.high})"
     if want.family == "float":
-        if dialect.SQL_FLOAT32 and want.bits == 24:
-            return f"{c} <> {dialect.SQL_FLOAT32.format(c)}"
+        if have.family == "float" and have.bits < want.bits:
+            # widening: kept where the double is the number the single-precision value reads as
+            return f"{dialect.SQL_TO_DOUBLE.format(c)} <> {dialect.SQL_TO_DOUBLE.format(dialect.SQL_TO_TEXT.format(c))}"
+        if dialect.SQL_FLOAT32_LOST and want.bits == 24:
+            return dialect.SQL_FLOAT32_LOST.format(c)
         return "1 = 1"
     if want.family == "text":
         value = c if have.family == "text" else dialect.SQL_TO_TEXT.format(c)

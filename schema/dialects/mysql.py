@@ -37,6 +37,9 @@ class MySQLTypes(TypeRules):
     FLOAT_BITS = {"float": 24, "double": 53, "real": 53}
 
     TEXT_BYTES = {"tinytext": 255, "text": 65535, "mediumtext": 16777215, "longtext": 4294967295}
+    # TIMESTAMP is stored in UTC and read in the session's time zone: converting it to
+    # DATETIME keeps whatever that session shows, so it is another family (refused while it holds values)
+    NAIVE_DATETIME_TYPES = ("datetime",)
 
     def normalize_type(self, raw: str) -> str:
         text = " ".join(raw.strip().lower().split())
@@ -70,7 +73,9 @@ class MySQLDialect(MySQLTypes, Dialect):
 
     SQL_TO_TEXT = "CAST({} AS CHAR)"
 
-    SQL_FLOAT32 = "CAST({} AS FLOAT)"
+    SQL_TO_DOUBLE = "CAST({} AS DOUBLE)"
+    # a FLOAT holds a float32 and the server prints it with 6 significant digits: both must keep the value
+    SQL_FLOAT32_LOST = "({0} <> CAST({0} AS FLOAT) OR ({0} <> 0 AND {0} <> ROUND({0}, 5 - FLOOR(LOG10(ABS({0}))))))"
 
     REGEX_END = r"\\z"  # in a MySQL string literal: PCRE's \z (\Z would also match before a final newline)
 
@@ -107,7 +112,11 @@ class MySQLDialect(MySQLTypes, Dialect):
                 table.primary_key, table.primary_key_name = tuple(columns), index
             else:
                 table.indexes[index] = Index(index, tuple(columns), unique=not non_unique)
-        for table_name, name, clause in self._query(cursor, self.CHECKS_SQL, "table_name, constraint_name"):
+        # MariaDB's column-level CHECKs (a JSON column's json_valid()) belong to their column: they
+        # cannot be dropped on their own (only with the column), so they are not table constraints here.
+        mariadb = getattr(self.connection, "mysql_is_mariadb", False)
+        checks_sql = self.CHECKS_SQL + (" AND level = 'Table'" if mariadb else "")
+        for table_name, name, clause in self._query(cursor, checks_sql, "table_name, constraint_name"):
             if table_name in tables:
                 table = tables[table_name]
                 words = set(re.findall(r"`?(\w+)`?", clause))

@@ -95,7 +95,7 @@ class PostgreSQLTypes(TypeRules):
 
 class PostgreSQLDialect(PostgreSQLTypes, Dialect):
     vendor = "postgresql"
-    SQL_FLOAT32 = "CAST(CAST({} AS REAL) AS DOUBLE PRECISION)"
+    SQL_FLOAT32_LOST = "{0} <> CAST(CAST({0} AS REAL) AS DOUBLE PRECISION)"
 
     SQL_REGEX = "{} ~ {}"
 

@@ -190,6 +190,24 @@ class SQLiteDialect(SQLiteTypes, Dialect):
         statements = [f"DROP TABLE IF EXISTS {q(temp.name)}", *ddl.create_table(temp)]
         statements.append(f"INSERT INTO {q(temp.name)} ({columns}) SELECT {columns} FROM {q(have.name)}")
         statements.append(f"DROP TABLE {q(have.name)}")
+        # Legacy rename: a view that reads the table (another application's) is not checked
+        # while the table is briefly gone, and reads the rebuilt one afterwards.
+        statements.append("PRAGMA legacy_alter_table = ON")
         statements.append(f"ALTER TABLE {q(temp.name)} RENAME TO {q(want.name)}")
+        statements.append("PRAGMA legacy_alter_table = OFF")
         statements += [ddl.create_index(want.name, index) for index in want.indexes.values()]
+        # DROP TABLE took the table's triggers with it: they come back as they were written
+        statements += self._triggers(have.name)
         return statements
+
+    def _triggers(self, table: str) -> list[str]:
+        """The CREATE TRIGGER statements on ``table`` (none when planning without a database)."""
+        if not hasattr(self.connection, "cursor"):
+            return []
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s AND sql IS NOT NULL "
+                "ORDER BY name",
+                [table],
+            )
+            return [row[0] for row in cursor.fetchall()]

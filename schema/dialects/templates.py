@@ -34,7 +34,9 @@ class DDLTemplates:
     SQL_TO_NUMBER = "CAST({} AS NUMERIC)"
     SQL_TO_TEXT = "CAST({} AS TEXT)"
     SQL_OCTET_LENGTH = "OCTET_LENGTH({})"
-    SQL_FLOAT32: str | None = None
+    SQL_TO_DOUBLE = "CAST({} AS DOUBLE PRECISION)"
+    #: SQL true for a value a single-precision column would not give back as it is
+    SQL_FLOAT32_LOST: str | None = None
     SQL_REGEX = "{} REGEXP {}"
     #: the regular expression anchor for the very end of a string (no newline before it)
     REGEX_END = r"\Z"

@@ -43,6 +43,8 @@ class TypeRules:
     FLOAT_BITS = {"float": 53, "double": 53, "real": 24}
     #: text types (normalized) that hold at most so many bytes
     TEXT_BYTES: dict[str, int] = {}
+    #: normalized types that hold a naive date and time, read back the same whatever the session
+    NAIVE_DATETIME_TYPES: tuple[str, ...] = ("datetime", "timestamp")
 
     # ---- model side -------------------------------------------------------
     def model_ddl_type(self, field) -> str:

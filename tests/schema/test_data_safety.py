@@ -182,3 +182,39 @@ def test_backup_table_name_is_a_plain_lowercase_identifier(what):
     assert re.fullmatch(r"novaweb_backup_[a-z0-9_]+_20261130_132620", name), name
     assert len(name) <= MAX_NAME
     assert backup_table_name(what.upper() + "!") != name
+
+
+# ---- what the hostile run found ----------------------------------------------------------------
+@pytest.mark.parametrize("backend", ["mysql"])
+def test_an_extra_json_column_goes_with_its_check_and_is_backed_up(backend, make_db, nova_db_alias):
+    """MariaDB's JSON column carries a column-level CHECK that cannot be dropped on its own."""
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    db.execute("ALTER TABLE s3_images ADD COLUMN extra JSON, ADD COLUMN note varchar(10)")
+    db.execute("""INSERT INTO s3_images (id, uuid, extra, note) VALUES (1, 'u1', '{"a": 1}', 'n')""")
+    for _ in range(2):  # a retry finds the same plan; nothing piles up
+        assert call("db_sync", database=alias, dry_run=True).code == 0
+    done = call("db_sync", database=alias, allow_destructive=True)
+    assert done.code == 0, done.err
+    backups = [line.split(" into ")[1] for line in done.out.splitlines() if line.startswith("Backed up")]
+    assert len(backups) == 2
+    extra = next(b for b in backups if "_extra_" in b)
+    assert db.fetchall(f"SELECT id, extra FROM {extra}") == [(1, '{"a": 1}')]
+    assert call("db_drift", database=alias).code == 0
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_a_sqlite_rebuild_keeps_other_applications_triggers_and_views(backend, make_db, nova_db_alias):
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    db.execute("CREATE TABLE audit (what text)")
+    db.execute("CREATE TRIGGER s3_audit AFTER UPDATE ON s3_images BEGIN INSERT INTO audit VALUES ('u'); END")
+    db.execute("CREATE VIEW s3_view AS SELECT id, uuid FROM s3_images")
+    db.execute("ALTER TABLE s3_images ADD COLUMN note varchar(10)")  # dropping it rebuilds the table
+    db.execute("INSERT INTO s3_images (id, uuid) VALUES (1, 'u1')")
+    done = call("db_sync", database=alias, allow_destructive=True)
+    assert done.code == 0, done.err
+    assert db.fetchall("SELECT name FROM sqlite_master WHERE type = 'trigger'") == [("s3_audit",)]
+    db.execute("UPDATE s3_images SET uuid = 'u2' WHERE id = 1")
+    assert db.fetchall("SELECT what FROM audit") == [("u",)]
+    assert db.fetchall("SELECT id, uuid FROM s3_view") == [(1, "u2")]

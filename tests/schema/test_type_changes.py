@@ -106,6 +106,12 @@ CASES = [
     Case("instance_types", "rxtx_factor", {"mysql": "double"}, [1e300], REFUSED),
     Case("instance_types", "rxtx_factor", {"mysql": "double"}, [0.5, 1.0, 2.0, -3.25], KEPT),
     Case("instance_types", "rxtx_factor", {"postgresql": "real"}, [0.5, 1.0], KEPT),
+    Case("instance_types", "rxtx_factor", {"postgresql": "real"}, [0.1, 1.3], REFUSED),  # 0.10000000149...
+    Case("instance_types", "rxtx_factor", {"mysql": "double"}, [16777216.0], REFUSED),  # a float32, shown 1.67772e7
+    Case("instance_types", "rxtx_factor", {"mysql": "double"}, [1234567.0], REFUSED),
+    Case("instance_types", "rxtx_factor", {"mysql": "double"}, [0.125, 12345.5, -2.5], KEPT),
+    # MySQL's TIMESTAMP reads in the session's time zone: converting it would shift what a reader sees
+    Case("bw_usage_cache", "start_period", {"mysql": "timestamp NULL DEFAULT NULL"}, ["2026-01-01 00:00:00"], REFUSED),
     Case("instance_types", "rxtx_factor", {"postgresql": "numeric", "mysql": "decimal(10,2)"}, [1.5], REFUSED),
     # across families: text holding numbers -> int, checked value by value
     Case(

@@ -167,7 +167,10 @@ def test_type_normalization_per_backend(vendor, raw, normalized):
         ("mysql", "varchar(255)", "text", "widen"),
         ("mysql", "varchar(20000)", "text", "narrow"),  # 80,000 bytes in utf8mb4
         ("mysql", "double", "float", "narrow"),  # MySQL's float is single precision
-        ("postgresql", "real", "float", "widen"),  # PostgreSQL's float is double precision
+        ("postgresql", "real", "float", "narrow"),  # 0.1 as real reads 0.10000000149... as double precision
+        ("postgresql", "float", "real", "narrow"),
+        ("mysql", "timestamp", "datetime", "change"),  # read in the session's time zone
+        ("postgresql", "timestamp", "datetime", "widen"),  # PostgreSQL's timestamp is naive
         ("postgresql", "character varying", "varchar(255)", "narrow"),
         ("postgresql", "text", "varchar(255)", "narrow"),
         ("postgresql", "varchar(10)", "text", "widen"),
