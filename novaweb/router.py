@@ -145,8 +145,25 @@ def replica_configured() -> bool:
     return settings.NOVA_REPLICA_ALIAS in connections.settings
 
 
+#: A command's ``--database``: every Nova model goes there inside :func:`nova_alias`.
+_alias_override: ContextVar[str | None] = ContextVar("novaweb_nova_alias", default=None)
+
+
+@contextlib.contextmanager
+def nova_alias(alias: str):
+    """Route Nova's models (reads and writes) to ``alias`` inside the block: a command's ``--database``."""
+    token = _alias_override.set(alias)
+    try:
+        yield
+    finally:
+        _alias_override.reset(token)
+
+
 def read_alias() -> str:
     """The alias reads of the Nova database go to now: the replica unless pinned or absent."""
+    override = _alias_override.get()
+    if override is not None:
+        return override
     if replica_configured() and not routing_state().reads_primary():
         return settings.NOVA_REPLICA_ALIAS
     return settings.NOVA_DB_ALIAS
@@ -164,6 +181,9 @@ class NovaRouter:
     def db_for_write(self, model, **hints):
         if not self._is_nova(model):
             return "default"
+        override = _alias_override.get()
+        if override is not None:
+            return override
         routing_state().mark_write()
         return settings.NOVA_DB_ALIAS
 

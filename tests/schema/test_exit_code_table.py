@@ -177,6 +177,8 @@ TRIGGERS = {
     ("seed_demo", 0): lambda w: (w.dump(), ["--instances", "1"]),
     ("seed_demo", 1): lambda w: (w.dump(lambda db: _seed(db)), ["--instances", "1"]),
     ("seed_demo", 2): lambda w: (w.dump(), ["--instances", "abc"]),
+    ("export_inventory", 0): lambda w: (w.dump(), ["network", "--output", str(w.tmp_path / "f.csv")]),
+    ("export_inventory", 2): lambda w: (w.dump(), ["instance", "--filter", "secret_key=x"]),
 }
 #: mariadb-dump fails on a view whose table is gone
 BROKEN_VIEW = [
@@ -191,11 +193,14 @@ UNREACHABLE = {
     "postgresql": f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/novatest_no_such_database",
     "sqlite": "sqlite:////nonexistent/novatest/nova.sqlite3",
 }
+#: codes a process shows (a pipe closed under it), walked by their own tests below
+WALKED_AS_PROCESSES = {("export_inventory", 1)}
 #: commands on Django's own database (walked as processes, before and after `migrate`)
 DJANGO_SIDE = ("demo_user", "novaweb_roles")
 ARGS_255 = {
     "db_purge": lambda w: ["--all"],
     "seed_demo": lambda w: ["--instances", "1"],
+    "export_inventory": lambda w: ["instance", "--output", str(w.tmp_path / "i.csv")],
     "db_restore": lambda w: [w.snapshot(), "--verify-only"],
 }
 
@@ -216,7 +221,7 @@ def test_the_table_lists_every_command_and_every_trigger():
 
     ours = {name for name, app in get_commands().items() if app in ("schema", "inventory")}
     assert set(TABLE) == ours
-    walked = set(TRIGGERS) | {(c, 255) for c in TABLE if 255 in TABLE[c]}
+    walked = set(TRIGGERS) | {(c, 255) for c in TABLE if 255 in TABLE[c]} | WALKED_AS_PROCESSES
     assert walked == {(c, code) for c, code in CASES if c not in DJANGO_SIDE}
 
 
@@ -275,3 +280,30 @@ def test_django_side_commands(run_manage):
     assert run_manage("migrate", "--verbosity", "0").returncode == 0
     assert run_manage("demo_user").returncode == 0
     assert run_manage("novaweb_roles").returncode == 0
+
+
+def test_export_inventory_exits_1_when_its_reader_stops(walk):
+    """``export_inventory ... | head``: the reader closed the pipe before the end, and the exit code says so."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.support.backends import REPO_ROOT
+
+    alias, _ = walk.dump(), None
+    assert call("seed_demo", "--instances", "2000", database=alias).code == 0
+    env = {k: v for k, v in os.environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")}
+    env["NOVA_DATABASE_URL"] = walk.urls[alias]
+    env["DATABASE_URL"] = f"sqlite:///{walk.tmp_path / 'django.sqlite3'}"
+    proc = subprocess.Popen(
+        [sys.executable, str(REPO_ROOT / "manage.py"), "export_inventory", "instance"],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout.read(100)  # the reader takes the first line or so, then stops
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 1, err
+    assert "stdout closed before the export ended" in err

@@ -31,6 +31,7 @@ from inventory.admin.query_string import QueryStringError
 from inventory.exports.columns import list_columns
 from inventory.exports.query import export_query
 from inventory.exports.writers import FORMATS, write
+from novaweb.router import nova_alias
 from schema.management.base import EXIT_FLOW, EXIT_USAGE, NovaCommand
 
 
@@ -106,6 +107,10 @@ class Command(NovaCommand):
         parser.add_argument("--raw", action="store_true", help="Text as stored: no leading ' on formula-like cells.")
 
     def handle(self, *args, **options):
+        with nova_alias(options["database"]):  # the list's queryset reads the database named here
+            self.export(options)
+
+    def export(self, options):
         model_admin = find_admin(options["model"])
         request = list_request(parse_filters(options["filter"]))
         connection = self.connect(options["database"])
