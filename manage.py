@@ -4,9 +4,15 @@
 import os
 import sys
 
+#: Commands that need only Nova's models (settings.SCHEMA_COMMAND_APPS): they start without
+#: the admin, the console, login lockout and CSP (about 0.1 s of every run).
+SCHEMA_COMMANDS = {"db_version", "db_drift", "db_sync", "db_expand", "db_migrate", "db_contract"}
+
 
 def main():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "novaweb.settings")
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    os.environ["NOVAWEB_SCHEMA_COMMAND"] = "1" if command in SCHEMA_COMMANDS else "0"
     from django.core.exceptions import ImproperlyConfigured
     from django.core.management import execute_from_command_line
 
