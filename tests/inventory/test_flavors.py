@@ -123,7 +123,11 @@ BAD_SPECS = [
     ("empty key", [(None, "", "1", False)], KEY),
     ("key of 256 characters", [(None, "k" * 256, "1", False)], "extra_specs key has more than 255 characters."),
     ("value of 256 characters", [(None, "k", "v" * 256, False)], "extra_specs value has more than 255 characters."),
-    ("the same key twice", [(None, "k", "1", False), (None, "k", "2", False)], "Extra spec key k is given twice: remove one of them."),
+    (
+        "the same key twice",
+        [(None, "k", "1", False), (None, "k", "2", False)],
+        "Extra spec key k is given twice: remove one of them.",
+    ),
 ]
 
 

@@ -69,7 +69,9 @@ def test_a_malformed_gtid_position_is_refused(text):
         Gtid.parse(text)
 
 
-@pytest.mark.parametrize("text", ["", "zz/1", "1", "1/2/3", "0x1/2", "-1/2", " 1/2", "1/123456789", "1/2\n", "\u0661/1"])
+@pytest.mark.parametrize(
+    "text", ["", "zz/1", "1", "1/2/3", "0x1/2", "-1/2", " 1/2", "1/123456789", "1/2\n", "\u0661/1"]
+)
 def test_a_malformed_lsn_is_refused(text):
     with pytest.raises(ValueError):
         Lsn.parse(text)
