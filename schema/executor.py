@@ -21,6 +21,7 @@ from . import sync_state
 from .destructive import Loss, assess, back_up
 from .dialects import dialect_for
 from .engine import Comparison, compare
+from .exit_codes import EXIT_FLOW, EXIT_USAGE
 from .models import MODELS_VERSION
 from .operations import CreateTable
 from .phases import PHASES
@@ -28,8 +29,6 @@ from .plan import Plan, apply_statements, build_plan, kept_tables
 from .seed import seed_default_flavors
 from .versioning import identify, set_version, version_or_none
 
-EXIT_FLOW = 1
-EXIT_USAGE = 2
 FLAVOR_TABLE = "instance_types"
 #: Tables of a Django project's own database (auth, sessions, admin log, migrations).
 DJANGO_TABLE_PREFIXES = ("django_", "auth_")

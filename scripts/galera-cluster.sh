@@ -30,6 +30,9 @@ RUN_AS=
 EXIT_UNAVAILABLE=3
 
 log() { printf 'galera: %s\n' "$*" >&2; }
+
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 die() {
   log "$2"
   exit "$1"
@@ -80,24 +83,9 @@ write_config() {
   local n=$1 d
   d=$(dir "$n")
   local peers="127.0.0.1:45671,127.0.0.1:45672,127.0.0.1:45673"
-  cat >"$d/my.cnf" <<EOF
-[mysqld]
-$([ -n "$RUN_AS" ] && echo "user=$RUN_AS")
-datadir=$d/data
-socket=$d/mysqld.sock
-pid-file=$d/mysqld.pid
-log-error=$d/mysqld.log
-port=$(port "$n")
-bind-address=127.0.0.1
-skip-name-resolve
-character-set-server=utf8mb3
-collation-server=utf8mb3_general_ci
-# Small: three of them share a test machine.
-innodb_buffer_pool_size=128M
-innodb_log_file_size=32M
-innodb_flush_log_at_trx_commit=2
-performance_schema=OFF
-max_connections=200
+  # Small: three of them share a test machine.
+  mariadb_cnf "$d" "$(port "$n")" "$RUN_AS" 128M >"$d/my.cnf"
+  cat >>"$d/my.cnf" <<EOF
 # Galera's requirements.
 binlog_format=ROW
 default_storage_engine=InnoDB

@@ -28,6 +28,9 @@ MY_PRIMARY_PORT=3341
 MY_REPLICA_PORT=3342
 
 log() { printf 'replication: %s\n' "$*" >&2; }
+
+# shellcheck source=scripts/lib.sh
+. scripts/lib.sh
 die() {
   log "$*"
   exit 1
@@ -162,23 +165,8 @@ my_client() { # my_client PORT ARGS...
 my_configure() {
   local role=$1 d
   d=$(my_dir "$role")
-  cat >"$d/my.cnf" <<EOF
-[mysqld]
-$([ "$(id -u)" -eq 0 ] && echo "user=mysql")
-datadir=$d/data
-socket=$d/mysqld.sock
-pid-file=$d/mysqld.pid
-log-error=$d/mysqld.log
-port=$(my_port "$role")
-bind-address=127.0.0.1
-skip-name-resolve
-character-set-server=utf8mb3
-collation-server=utf8mb3_general_ci
-innodb_buffer_pool_size=64M
-innodb_log_file_size=32M
-innodb_flush_log_at_trx_commit=2
-performance_schema=OFF
-max_connections=200
+  mariadb_cnf "$d" "$(my_port "$role")" "$([ "$(id -u)" -eq 0 ] && echo mysql)" >"$d/my.cnf"
+  cat >>"$d/my.cnf" <<EOF
 server_id=$([ "$role" = primary ] && echo 1 || echo 2)
 gtid_strict_mode=ON
 EOF

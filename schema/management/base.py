@@ -27,10 +27,7 @@ from django.core.management.base import BaseCommand, CommandError, handle_defaul
 from django.db import DatabaseError, connections
 from django.utils.connection import ConnectionDoesNotExist
 
-EXIT_OK = 0
-EXIT_FLOW = 1
-EXIT_USAGE = 2
-EXIT_UNEXPECTED = 255
+from schema.exit_codes import EXIT_FLOW, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE  # noqa: F401 -- commands import them here
 
 #: the environment variable that configures each alias (see novaweb.settings)
 URL_VARIABLES = {"nova": "NOVA_DATABASE_URL", "default": "DATABASE_URL", "nova_replica": "NOVA_REPLICA_DATABASE_URL"}
@@ -69,8 +66,7 @@ def unreachable_message(alias: str, exc: Exception) -> str:
         port = f":{cfg['PORT']}" if cfg.get("PORT") else ""
         check = f"that the server at {host}{port} is up and reachable, the user and password, and the database name"
     return (
-        f"cannot connect to the '{alias}' database ({describe_database(alias)}): {reason}; "
-        f"check {check} ({variable})"
+        f"cannot connect to the '{alias}' database ({describe_database(alias)}): {reason}; check {check} ({variable})"
     )
 
 

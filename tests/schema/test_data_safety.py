@@ -17,15 +17,15 @@ import pytest
 from django.db import connections
 
 from tests.support.backends import catalog, quote
-from tests.support.commands import call
+from tests.support.commands import backups_made, call
 
 README_RESTORE = re.compile(r"restore with\s+`(INSERT INTO t \(cols\) SELECT cols FROM novaweb_backup_\.\.\.)`")
 
 
-def non_strict(alias):
-    """Make ``alias`` open its sessions with ``sql_mode=''`` (an Essex-era server's default)."""
+def non_strict(alias, mode=""):
+    """Make ``alias`` open its sessions with ``sql_mode=mode`` (``''``: an Essex-era server's default)."""
     settings = connections.settings[alias]
-    settings.setdefault("OPTIONS", {})["init_command"] = "SET SESSION sql_mode = ''"
+    settings.setdefault("OPTIONS", {})["init_command"] = f"SET SESSION sql_mode = '{mode}'"
     connections[alias].close()
 
 
@@ -34,9 +34,7 @@ def non_strict(alias):
 def test_every_mysql_session_is_strict_whatever_the_url_says(backend, make_db, nova_db_alias, server_mode):
     db = make_db("empty")
     alias = nova_db_alias(db)
-    settings = connections.settings[alias]
-    settings.setdefault("OPTIONS", {})["init_command"] = f"SET SESSION sql_mode = '{server_mode}'"
-    connections[alias].close()
+    non_strict(alias, server_mode)
     with connections[alias].cursor() as cursor:
         cursor.execute("SELECT @@SESSION.sql_mode")
         modes = set(cursor.fetchone()[0].split(","))
@@ -137,7 +135,7 @@ def test_drop_table_by_name_backs_up_and_refuses_what_it_must_not_drop(backend, 
     assert refused.code == 1 and "drop table other_full: 2 rows would be lost" in refused.err
     done = call("db_sync", database=alias, drop_table=["other_full"], allow_destructive=True)
     assert done.code == 0, done.err
-    (backup,) = [line.split(" into ")[1] for line in done.out.splitlines() if line.startswith("Backed up")]
+    (backup,) = backups_made(done)
     assert sorted(db.fetchall(f"SELECT id, what FROM {backup}")) == [(1, "a"), (2, "b")]
 
 
@@ -165,7 +163,7 @@ def test_backup_names_are_lowercase_and_the_readme_restore_runs_as_written(backe
     live_name = [t for t in catalog(db) if t.lower() == "junk_table"][0]
     done = call("db_sync", database=alias, drop_table=[live_name], allow_destructive=True)
     assert done.code == 0, done.err
-    (backup,) = [line.split(" into ")[1] for line in done.out.splitlines() if line.startswith("Backed up")]
+    (backup,) = backups_made(done)
     assert re.fullmatch(r"novaweb_backup_[a-z0-9_]+_\d{8}_\d{6}", backup), backup
     db.execute("CREATE TABLE restored (id integer, what varchar(10))")
     sql = template.replace("INSERT INTO t", "INSERT INTO restored").replace("cols", "id, what")
@@ -196,7 +194,7 @@ def test_an_extra_json_column_goes_with_its_check_and_is_backed_up(backend, make
         assert call("db_sync", database=alias, dry_run=True).code == 0
     done = call("db_sync", database=alias, allow_destructive=True)
     assert done.code == 0, done.err
-    backups = [line.split(" into ")[1] for line in done.out.splitlines() if line.startswith("Backed up")]
+    backups = backups_made(done)
     assert len(backups) == 2
     extra = next(b for b in backups if "_extra_" in b)
     assert db.fetchall(f"SELECT id, extra FROM {extra}") == [(1, '{"a": 1}')]

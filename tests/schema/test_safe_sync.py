@@ -13,7 +13,7 @@ import time
 import pytest
 
 from tests.support.backends import REPO_ROOT, catalog, quote, rows
-from tests.support.commands import call
+from tests.support.commands import backups_made, call
 
 S3_IMAGES_SQLITE = (
     "CREATE TABLE s3_images (created_at DATETIME, updated_at DATETIME, deleted_at DATETIME{deleted_at}, "
@@ -177,7 +177,7 @@ def test_destructive_change_refused_without_flag_and_backed_up_with_it(backend, 
 
     done = call("db_sync", database=alias, allow_destructive=True, drop_table=["junk"])
     assert done.code == 0, done.err
-    backups = {line.split(" into ")[1] for line in done.out.splitlines() if line.startswith("Backed up")}
+    backups = set(backups_made(done))
     assert len(backups) == 2
     by_what = {name.split("_2")[0]: name for name in backups}
     note_backup = by_what["novaweb_backup_s3_images_note"]

@@ -29,3 +29,8 @@ def call(name: str, *args, **options) -> Result:
         if line:
             err.write(line + "\n")
     return Result(code, out.getvalue(), err.getvalue())
+
+
+def backups_made(result: Result) -> list[str]:
+    """The backup tables a sync's output names ("Backed up N rows for '...' into TABLE")."""
+    return [line.split(" into ")[1] for line in result.out.splitlines() if line.startswith("Backed up")]
