@@ -101,7 +101,7 @@ INSTALLED_APPS = [
 
 #: The schema engine's commands (manage.py names them) need Nova's models and nothing of the web:
 #: without the admin, the console, login lockout and CSP, a command starts in half the time.
-SCHEMA_COMMAND_APPS = ["django.contrib.contenttypes", "inventory", "schema"]
+SCHEMA_COMMAND_APPS = ["inventory", "schema"]
 if env.bool("NOVAWEB_SCHEMA_COMMAND", default=False):
     INSTALLED_APPS = SCHEMA_COMMAND_APPS
 

@@ -28,15 +28,15 @@ class DDLWriter:
         if table.primary_key:
             parts.append(f"PRIMARY KEY ({', '.join(map(q, table.primary_key))})")
         parts += [self.dialect.inline_unique_sql(q, unique) for unique in table.uniques]
+        inline_indexes = self.dialect.inline_indexes
+        if inline_indexes:
+            parts += [self.dialect.inline_index_sql(q, index) for index in table.indexes.values()]
         if self.dialect.inline_foreign_keys:
-            for fk in table.foreign_keys:
-                parts.append(
-                    f"FOREIGN KEY({', '.join(map(q, fk.columns))}) REFERENCES {q(fk.ref_table)} "
-                    f"({', '.join(map(q, fk.ref_columns))})"
-                )
+            parts += [self.dialect.inline_foreign_key_sql(q, fk) for fk in table.foreign_keys]
         body = ",\n\t".join(parts)
         statements = [f"CREATE TABLE {q(table.name)} (\n\t{body}\n){self.dialect.table_options()}"]
-        statements += [self.create_index(table.name, index) for index in table.indexes.values()]
+        if not inline_indexes:
+            statements += [self.create_index(table.name, index) for index in table.indexes.values()]
         return statements
 
     def create_index(self, table: str, index: Index) -> str:

@@ -16,6 +16,7 @@ from django.db import models
 
 from .declarations import NovaModel
 from .dialects import TYPE_RULES
+from .dialects.types import is_auto_field
 from .schema import Column, ForeignKey, Index, Schema, Table, UniqueConstraint
 
 
@@ -126,7 +127,7 @@ def _fk_name(dialect, table, columns):
 
 def _column(field, dialect, facts, primary_key) -> Column:
     autoincrement = dialect.model_autoincrement(field, primary_key)
-    if isinstance(field, models.AutoField):
+    if is_auto_field(field):
         ddl_type = dialect.AUTOINCREMENT_TYPE
     else:
         ddl_type = dialect.model_ddl_type(facts.column_types.get(field.column, field))

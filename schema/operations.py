@@ -158,6 +158,15 @@ class CreateTable(Operation):
             )
         return ops
 
+    def must_follow(self, other):
+        """After the tables it references: where foreign keys are written inside CREATE TABLE,
+        the referenced table must exist (MySQL checks it), and it is the order Nova created them in."""
+        return (
+            isinstance(other, CreateTable)
+            and other.table != self.table
+            and any(fk.ref_table == other.table for fk in self.want.foreign_keys)
+        )
+
     def apply(self, state, dialect):
         table = copy.deepcopy(self.want)
         if not dialect.inline_foreign_keys:

@@ -53,6 +53,19 @@ class DDLTemplates:
         """A unique constraint inside CREATE TABLE (named only where the backend keeps the name)."""
         return f"UNIQUE ({', '.join(map(quote, unique.columns))})"
 
+    def inline_index_sql(self, quote, index: Index) -> str:
+        """An index inside CREATE TABLE (where ``inline_indexes``)."""
+        unique = "UNIQUE " if index.unique else ""
+        return f"{unique}KEY {quote(index.name)} ({', '.join(map(quote, index.columns))})"
+
+    def inline_foreign_key_sql(self, quote, fk: ForeignKey) -> str:
+        """A foreign key inside CREATE TABLE (where ``inline_foreign_keys``), named if it has a name."""
+        name = f"CONSTRAINT {quote(fk.name)} " if fk.name else ""
+        return (
+            f"{name}FOREIGN KEY({', '.join(map(quote, fk.columns))}) REFERENCES {quote(fk.ref_table)} "
+            f"({', '.join(map(quote, fk.ref_columns))})"
+        )
+
     def column_definition(self, quote, column: Column) -> str:
         sql = f"{quote(column.name)} {column.ddl_type or column.type}"
         if not column.nullable:
