@@ -2,8 +2,9 @@
 
 Same ``(instances, seed)`` -> the same rows, ids included. Rows are built as
 plain tuples and written with the backend's fastest bulk path
-(``Dialect.bulk_insert``: COPY on PostgreSQL, multi-row INSERT on MySQL),
-a chunk of instances at a time, with their IPs, metadata and security groups.
+(``Dialect.bulk_session``: COPY on PostgreSQL, ``LOAD DATA LOCAL INFILE`` on
+MySQL/MariaDB where the server allows it, else multi-row INSERTs), a chunk of
+instances at a time, with their IPs, metadata and security groups.
 
 What it writes: users and projects (with memberships), one controller and N
 compute hosts (``services`` + ``compute_nodes``) spread over availability
@@ -163,59 +164,78 @@ class Plan:
 
 
 class BulkWriter:
-    """Writes batches of rows on a background thread while the next chunk is being built.
+    """Writes batches of rows on background threads while the next chunk is being built.
 
-    The driver waits for the server without holding the GIL, so on two cores
-    Python builds rows while the database stores the previous ones. Foreign-key
-    checks are off for the load (``Dialect.bulk_load``), as in a dump restore:
-    the rows are consistent by construction.
+    Two stages, each on its own thread: the dialect's bulk session encodes a
+    batch (``BulkSession.encode``: a ``LOAD DATA`` file on MySQL/MariaDB, the
+    rows as they are elsewhere) and sends it (``BulkSession.send``). The
+    driver waits for the server without holding the GIL, so on two cores
+    Python builds and encodes rows while the database stores the previous
+    ones. Foreign-key checks are off for the load (``Dialect.bulk_load``), as
+    in a dump restore: the rows are consistent by construction.
     """
 
-    def __init__(self, connection, dialect):
+    def __init__(self, connection, dialect, *, fastest: bool = True):
         self.connection = connection
         self.dialect = dialect
+        self.fastest = fastest
         self.counts: dict[str, int] = {}
         self.error: BaseException | None = None
-        self._queue: queue.Queue = queue.Queue(maxsize=4)
-        self._thread = threading.Thread(target=self._run, name="seed-demo-writer", daemon=True)
+        self.session = None
+        self._rows: queue.Queue = queue.Queue(maxsize=4)
+        self._encoded: queue.Queue = queue.Queue(maxsize=4)
+        self._threads = [
+            threading.Thread(target=self._encode, name="seed-demo-encoder", daemon=True),
+            threading.Thread(target=self._send, name="seed-demo-writer", daemon=True),
+        ]
 
     def put(self, table: str, columns: tuple, rows: list) -> None:
         if self.error is not None:
             raise self.error
         if rows:
-            self._queue.put((table, columns, rows))
+            self._rows.put((table, columns, rows))
             self.counts[table] = self.counts.get(table, 0) + len(rows)
 
-    def _run(self) -> None:
-        while (item := self._queue.get()) is not None:
+    def _encode(self) -> None:
+        while (item := self._rows.get()) is not None:
             if self.error is None:  # after a failure, drain so that put() never blocks
                 try:
-                    self.dialect.bulk_insert(self._cursor, *item)
+                    self._encoded.put(self.session.encode(*item))
+                except BaseException as exc:  # noqa: BLE001 -- re-raised in the caller's thread
+                    self.error = exc
+        self._encoded.put(None)
+
+    def _send(self) -> None:
+        while (payload := self._encoded.get()) is not None:
+            if self.error is None:
+                try:
+                    self.session.send(payload)
                 except BaseException as exc:  # noqa: BLE001 -- re-raised in the caller's thread
                     self.error = exc
 
     def __enter__(self):
-        self.connection.inc_thread_sharing()
-        self._cursor = self.connection.cursor()
-        self._load = self.dialect.bulk_load(self._cursor)
-        self._load.__enter__()
-        self._thread.start()
+        self._session = self.dialect.bulk_session(fastest=self.fastest)
+        self.session = self._session.__enter__()
+        for thread in self._threads:
+            thread.start()
         return self
 
     def __exit__(self, exc_type, exc, tb):
-        self._queue.put(None)
-        self._thread.join()
-        self._load.__exit__(exc_type, exc, tb)
-        self._cursor.close()
-        self.connection.dec_thread_sharing()
-        if self.error is not None and exc is None:
+        self._rows.put(None)
+        for thread in self._threads:
+            thread.join()
+        if exc is None and self.error is not None:
+            self._session.__exit__(type(self.error), self.error, self.error.__traceback__)
             raise self.error
+        self._session.__exit__(exc_type, exc, tb)
         return False
 
 
 class DemoCloud:
-    def __init__(self, connection, *, instances: int, seed: int = 42, progress=None):
+    def __init__(self, connection, *, instances: int, seed: int = 42, progress=None, fastest_load: bool = True):
+        """``fastest_load=False``: the dialect's generic bulk path (``Dialect.bulk_session``), for comparisons."""
         self.connection = connection
+        self.fastest_load = fastest_load
         self.alias = connection.alias
         self.dialect = dialect_for(connection)
         self.plan = Plan(instances)
@@ -238,13 +258,15 @@ class DemoCloud:
             # Explicit ids (relations are known without reading rows back), read before the writer starts.
             tables = (m.Service, m.SecurityGroup, m.Network, m.Instance, m.FixedIp, m.FloatingIp, m.ComputeNode)
             self.base_ids = base_ids = {model: self._next_id(model) for model in tables}
-            with BulkWriter(self.connection, self.dialect) as writer:
+            with BulkWriter(self.connection, self.dialect, fastest=self.fastest_load) as writer:
                 users, projects = self.identity(writer)
                 hosts = self.hosts(writer, base_ids[m.Service])
                 groups = self.security_groups(writer, users, projects, base_ids[m.SecurityGroup])
                 networks = self.networks(writer, hosts, base_ids[m.Network])
                 self.instances(writer, flavors, users, projects, hosts, groups, networks)
                 self.compute_nodes(writer, hosts)
+            #: how the rows reached the server, and why not a faster way ("" when nothing to say)
+            self.load_method, self.load_note = writer.session.method, writer.session.note
         self.reset_sequences()
         with self.connection.cursor() as cursor:
             self.dialect.analyze(cursor, sorted(writer.counts))

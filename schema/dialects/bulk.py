@@ -1,8 +1,36 @@
-"""Bulk loading (``seed_demo``, benchmarks): the fastest way a backend takes many rows."""
+"""Bulk loading (``seed_demo``, benchmarks): the fastest way a backend takes many rows.
+
+A load runs in a :class:`BulkSession` (``Dialect.bulk_session()``), in two steps
+that may run on two threads: :meth:`BulkSession.encode` turns a batch of rows
+into what the server reads (CPU work, ahead of the server) and
+:meth:`BulkSession.send` hands it to the server (mostly waiting on it). Here
+the rows go as they are to :meth:`BulkLoad.bulk_insert`; MySQL/MariaDB
+encodes them as a ``LOAD DATA LOCAL INFILE`` file (:mod:`.load_data`).
+"""
 
 from __future__ import annotations
 
 import contextlib
+
+
+class BulkSession:
+    """One bulk load on the dialect's connection, in its current transaction."""
+
+    #: how the rows reach the server, for reports
+    method = "multi-row INSERT"
+    #: why a faster method was not used ("" when none applies), for the operator
+    note = ""
+
+    def __init__(self, dialect, cursor):
+        self.dialect = dialect
+        self.cursor = cursor
+
+    def encode(self, table: str, columns: tuple, rows: list):
+        """What :meth:`send` loads: here the rows themselves."""
+        return table, columns, rows
+
+    def send(self, payload) -> None:
+        self.dialect.bulk_insert(self.cursor, *payload)
 
 
 class BulkLoad:
@@ -20,6 +48,21 @@ class BulkLoad:
     def bulk_load(self, cursor):
         """A session set up for a bulk load of consistent rows (foreign-key checks off, as a dump restore)."""
         yield
+
+    @contextlib.contextmanager
+    def bulk_session(self, *, fastest: bool = True):
+        """A :class:`BulkSession` on this dialect's connection, for rows written from other threads too.
+
+        ``fastest=False``: this generic session (``bulk_insert``) even where the backend has a faster
+        path, the reference that path is checked against.
+        """
+        connection = self.connection
+        connection.inc_thread_sharing()
+        try:
+            with connection.cursor() as cursor, self.bulk_load(cursor):
+                yield BulkSession(self, cursor)
+        finally:
+            connection.dec_thread_sharing()
 
     def analyze(self, cursor, tables) -> None:
         """Refresh the planner's statistics (and so the catalog's row estimates) after a bulk load."""

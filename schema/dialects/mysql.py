@@ -9,6 +9,7 @@ from ..schema import Check, Column, ForeignKey, Index, Table
 from ..statements import Statement
 from .base import Dialect
 from .galera import ClusterSyncLock, is_galera
+from .load_data import load_data_session
 from .types import TypeRules
 
 #: ER_ALTER_OPERATION_NOT_SUPPORTED(_REASON): the table cannot do ALGORITHM=INPLACE / LOCK=NONE.
@@ -93,6 +94,21 @@ class MySQLDialect(MySQLTypes, Dialect):
             yield
         finally:
             cursor.execute("SET SESSION foreign_key_checks = 1, unique_checks = 1")
+
+    @contextlib.contextmanager
+    def bulk_session(self, *, fastest=True):
+        # LOAD DATA LOCAL INFILE (.load_data) where the server takes it; else multi-row INSERTs, said so.
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT @@GLOBAL.local_infile")
+            allowed = str(cursor.fetchone()[0]).upper() in ("1", "ON")
+        if allowed and fastest:
+            with load_data_session(self) as session:
+                yield session
+            return
+        with super().bulk_session() as session:
+            if fastest:
+                session.note = "the server has local_infile=OFF: rows were loaded with multi-row INSERTs (slower)"
+            yield session
 
     def analyze(self, cursor, tables) -> None:
         quote = self.quote

@@ -8,7 +8,7 @@ import pytest
 from django.db import connections
 
 from inventory import states
-from inventory.demo_cloud import STATE_MIX
+from inventory.demo_cloud import STATE_MIX, DemoCloud
 from inventory.models import (
     ComputeNode,
     FixedIp,
@@ -20,9 +20,15 @@ from inventory.models import (
     Service,
     User,
 )
+from tests.support.backends import quote
 from tests.support.commands import call
 
 N = 120
+
+
+def table_rows(db, table):
+    """Every row of ``table``, in one order whatever order the server returns them in."""
+    return sorted(db.fetchall(f"SELECT * FROM {quote(db.backend, table)}"), key=repr)
 
 
 def test_seed_demo_fills_a_realistic_cloud(make_db, nova_db_alias):
@@ -88,3 +94,24 @@ def test_seed_demo_refuses_a_database_with_instances_or_without_schema(make_db, 
 
     bad = call("seed_demo", "--instances", 0, database=alias)
     assert bad.code == 2 and "--instances" in bad.err
+
+
+@pytest.mark.parametrize("backend", ["mysql"])
+def test_seed_demo_load_data_writes_the_rows_of_the_generic_path(make_db, nova_db_alias):
+    """MariaDB's LOAD DATA path stores, table by table, the very rows the multi-row INSERT path stores."""
+    fast, generic = make_db("dump"), make_db("dump")
+    alias = nova_db_alias(fast)
+    result = call("seed_demo", "--instances", 300, "--seed", 5, "--format", "json", database=alias)
+    assert result.code == 0, result.err
+    report = json.loads(result.out)
+    assert report["method"] == "LOAD DATA LOCAL INFILE" and "note:" not in result.err
+
+    cloud = DemoCloud(connections[nova_db_alias(generic)], instances=300, seed=5, fastest_load=False)
+    assert cloud.build() == report["rows"] and cloud.load_method == "multi-row INSERT"
+    for table in sorted(report["rows"]) + ["instance_types"]:
+        assert table_rows(fast, table) == table_rows(generic, table), table
+    # NULLs, booleans, datetimes and quoted JSON text made the trip
+    instances = Instance.objects.using(alias)
+    assert instances.filter(launched_at=None).exists() and instances.exclude(deleted_at=None).exists()
+    assert instances.filter(deleted=True).exists() and instances.filter(deleted=False).exists()
+    assert '"arch": "x86_64"' in ComputeNode.objects.using(alias).first().cpu_info

@@ -40,13 +40,18 @@ class Command(NovaCommand):
             )
         started = time.monotonic()
         with Progress(count, "instances", stream=self.stderr._out) as bar:
-            counts = DemoCloud(connection, instances=count, seed=options["seed"], progress=bar).build()
+            cloud = DemoCloud(connection, instances=count, seed=options["seed"], progress=bar)
+            counts = cloud.build()
         elapsed = time.monotonic() - started
+        if cloud.load_note:
+            self.stderr.write(f"note: {cloud.load_note}")
         if options.get("format") == "json":
-            self.emit_json({"database": alias, "seconds": round(elapsed, 2), "rows": counts})
+            report = {"database": alias, "seconds": round(elapsed, 2), "method": cloud.load_method, "rows": counts}
+            self.emit_json(report)
         else:
             total = sum(counts.values())
             tables = len(counts)
             self.stdout.write(
                 f"seeded {counts['instances']} instances ({total} rows, {tables} tables) in {elapsed:.1f}s"
+                f" ({cloud.load_method})"
             )
