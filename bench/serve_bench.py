@@ -1,9 +1,30 @@
 #!/usr/bin/env python
-"""Requests/s of the admin's instance list under gunicorn, with and without a read replica.
+"""Requests/s of the admin's instance list under gunicorn, beside the plain admin's, at 1M instances.
 
     .venv/bin/python bench/serve_bench.py [--instances 1000000] [--backend postgresql|mysql]
         [--workers 4] [--concurrency 8] [--requests 400] [--duration 30] [--url-path PATH] [--keep]
-        [--replication]
+        [--suggested-indexes] [--clone-replica] [--replication]
+
+Builds (or reuses, with ``--keep``) a Nova database ``novabench_serve_<backend>_<N>``:
+``db_sync`` then ``seed_demo --instances N`` (a fixed IP per live instance);
+``--suggested-indexes`` runs ``db_add_indexes`` on it first (kept with ``--keep``:
+a reused database keeps the indexes it has; the table's title says which).
+Starts gunicorn (``deploy/gunicorn.conf.py``, production settings, ``--workers``
+workers) on a free loopback port, serving novaweb with, mounted at ``/plain/``,
+the plain inspectdb-style admin of ``bench/admin_bench.py`` (``ModelAdmin``
+defaults, a newcomer's filters and search) on the same data. It logs in as a
+superuser and drives each list from a second process: first one client, one
+request at a time (``1 client ms``: the median of a few, the server time of a
+single request plus the loopback), then ``--concurrency`` threads with keep-alive
+``http.client`` connections, stopping after ``--requests`` requests or
+``--duration`` seconds, whichever comes first. Prints one row per list:
+requests, errors, requests/s, latency percentiles, and novaweb's ratio to the
+plain admin.
+
+``--clone-replica`` adds a row with reads on a clone of the database on the
+same server configured as the replica (a real second database, so reads
+really go elsewhere; on one machine it shows the routing's cost, not a second
+host's capacity).
 
 With ``--replication`` the database lives on the real pair of
 ``scripts/replication.sh`` (started if needed): built on the primary
@@ -12,18 +33,6 @@ and three configurations run: no replica configured, reads on the streaming
 replica, and reads on the primary because the replica lags (replay paused
 after a write, ``NOVA_REPLICA_MAX_LAG=1``). Each row says where the header
 of a page fetched after the run said reads went.
-
-Builds (or reuses, with ``--keep``) a Nova database ``novabench_serve_<backend>_<N>``:
-``db_sync`` then ``seed_demo --instances N``. The replica is a separate clone of
-it on the same server (a real second database, so reads really go elsewhere;
-on one machine it shows the routing's cost, not a second host's capacity).
-Starts gunicorn (``deploy/gunicorn.conf.py``, production settings, ``--workers``
-sync workers) on a free loopback port, logs in as a superuser, and drives
-``--url-path`` (default the instance list) from a second process: ``--concurrency``
-threads with keep-alive ``http.client`` connections, stopping after
-``--requests`` requests or ``--duration`` seconds, whichever comes first.
-Prints one table row per configuration: requests, errors, requests/s, latency
-percentiles.
 """
 
 from __future__ import annotations
@@ -54,6 +63,22 @@ SERVERS = {
 #: The main servers' ports; --replication points these at the pair's primary.
 ADMIN_PORTS = {"mysql": 3306, "postgresql": 5432}
 PASSWORD = "bench-password"
+#: Where the plain admin's instance list is (bench/admin_bench.py's site, mounted by ``wsgi_with_plain_admin``).
+PLAIN_PATH = "/plain/inventory/instance/"
+#: Requests of the one-client pass (its median is the ``1 client ms`` column).
+SEQUENTIAL = 9
+
+
+def wsgi_with_plain_admin():
+    """gunicorn's application here: novaweb's, with admin_bench's plain admin at ``/plain/``."""
+    from django.conf import settings
+    from django.core.wsgi import get_wsgi_application
+
+    from bench.admin_bench import plain_urlconf
+
+    application = get_wsgi_application()
+    settings.ROOT_URLCONF = plain_urlconf()
+    return application
 
 
 # --- the load generator (runs in its own process) ---------------------------------------
@@ -183,6 +208,21 @@ def build_primary(args, env) -> str:
     return url
 
 
+def add_suggested_indexes(env) -> None:
+    """``db_add_indexes`` on the database of ``env`` (``NOVA_DATABASE_URL``)."""
+    started = time.monotonic()
+    out = manage("db_add_indexes", env=env).stdout.strip().splitlines()
+    print(f"db_add_indexes: {out[-1] if out else ''} ({time.monotonic() - started:.0f}s)", file=sys.stderr)
+
+
+def index_state(env) -> str:
+    """What the list's lookups have to use: the suggested indexes, or Essex's own without some of them."""
+    # LOG_LEVEL: production settings log to stdout (axes says INFO at start-up); the JSON alone here.
+    proc = manage("db_add_indexes", "--dry-run", "--format", "json", env={**env, "LOG_LEVEL": "WARNING"})
+    missing = [f"{i['table']}.{','.join(i['columns'])}" for i in json.loads(proc.stdout)["indexes"]]
+    return "Essex's own indexes (missing " + ", ".join(missing) + ")" if missing else "the suggested indexes"
+
+
 def clone_replica(args, primary_url) -> tuple[str, object]:
     from tests.support.backends import TestDatabase, clone
 
@@ -246,13 +286,21 @@ def log_in(port) -> str:
 def reads_from(port, session) -> str:
     """Where the admin header of one page says reads go ("reads from the replica (0.0 s behind)")."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    conn.request("GET", "/admin/", headers={"Cookie": f"sessionid={session}", "X-Forwarded-Proto": "https",
-                                            "Host": "127.0.0.1"})
+    conn.request(
+        "GET", "/admin/", headers={"Cookie": f"sessionid={session}", "X-Forwarded-Proto": "https", "Host": "127.0.0.1"}
+    )
     match = re.search(r"· (reads from [^<]*)<", conn.getresponse().read().decode())
     return match.group(1) if match else "no replica configured"
 
 
-def run_config(label, args, env, replica_url, extra_env=None) -> dict:
+def drive(port, session, path, *, requests, duration, concurrency) -> dict:
+    client = [sys.executable, __file__, "--client", f"127.0.0.1:{port}", "--session", session, "--path", path]
+    client += ["--requests", str(requests), "--duration", str(duration), "--concurrency", str(concurrency)]
+    return json.loads(subprocess.run(client, check=True, capture_output=True, text=True).stdout)
+
+
+def run_config(label, args, env, replica_url, extra_env=None, lists=(("novaweb", None),)) -> list[dict]:
+    """One gunicorn server; per list (label, path: None for ``--url-path``) a one-client pass, then the load."""
     port = free_port()
     server_env = {
         **env,
@@ -263,26 +311,31 @@ def run_config(label, args, env, replica_url, extra_env=None) -> dict:
         "LOG_LEVEL": "WARNING",
     }
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
+    command = [gunicorn, "-c", "deploy/gunicorn.conf.py", "bench.serve_bench:wsgi_with_plain_admin()"]
     with open(os.devnull, "w") as devnull:
-        server = subprocess.Popen(
-            [gunicorn, "-c", "deploy/gunicorn.conf.py"], cwd=ROOT, env=server_env, stdout=devnull, stderr=devnull
-        )
+        server = subprocess.Popen(command, cwd=ROOT, env=server_env, stdout=devnull, stderr=devnull)
+    rows = []
     try:
         wait_ready(port, server)
         session = log_in(port)
-        client = [sys.executable, __file__, "--client", f"127.0.0.1:{port}", "--session", session, "--path"]
-        client.append(args.url_path)
-        # Warm-up: every worker connects and fills its caches.
-        warm = [*client, "--requests", str(args.workers * 4), "--duration", "60", "--concurrency", str(args.workers)]
-        subprocess.run(warm, check=True, capture_output=True)
-        load = [*client, "--requests", str(args.requests), "--duration", str(args.duration)]
-        load += ["--concurrency", str(args.concurrency)]
-        result = json.loads(subprocess.run(load, check=True, capture_output=True, text=True).stdout)
-        result["reads"] = reads_from(port, session)
+        for name, path in lists:
+            path = path or args.url_path
+            # Warm-up: every worker connects and fills its caches.
+            drive(port, session, path, requests=args.workers * 4, duration=60, concurrency=args.workers)
+            single = drive(port, session, path, requests=SEQUENTIAL, duration=args.duration, concurrency=1)
+            result = drive(
+                port, session, path, requests=args.requests, duration=args.duration, concurrency=args.concurrency
+            )
+            result["single_ms"] = single["p50_ms"]
+            result["reads"] = reads_from(port, session)
+            rows.append({"config": f"{name}, {label}" if label else name, **result})
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
-    return {"config": label, **result}
+    return rows
+
+
+BOTH_LISTS = (("novaweb", None), ("plain admin", PLAIN_PATH))
 
 
 def use_pair(backend) -> None:
@@ -301,17 +354,15 @@ def run_replication(args, env, primary_url) -> list[dict]:
     name = primary_url.rsplit("/", 1)[1]
     replica_url = replication.url(args.backend, "replica", name)
     replication.wait_until(lambda: replication.caught_up(args.backend), 600, "the replica caught up")
-    rows = [
-        run_config("primary only", args, env, None),
-        run_config("replica", args, env, replica_url),
-    ]
+    rows = run_config("primary only", args, env, None, lists=BOTH_LISTS)
+    rows += run_config("replica", args, env, replica_url)
     replication.pause_replay(args.backend)
     try:
         # A write the paused replica receives but does not apply: its lag grows from here.
         replication.query(args.backend, "primary", "CREATE TABLE IF NOT EXISTS novabench_tick (t int)", database=name)
         replication.query(args.backend, "primary", "INSERT INTO novabench_tick VALUES (1)", database=name)
         time.sleep(1.5)
-        rows.append(run_config("replica lagging", args, env, replica_url, {"NOVA_REPLICA_MAX_LAG": "1"}))
+        rows += run_config("replica lagging", args, env, replica_url, {"NOVA_REPLICA_MAX_LAG": "1"})
     finally:
         replication.resume_replay(args.backend)
     return rows
@@ -327,6 +378,12 @@ def main():
     parser.add_argument("--duration", type=float, default=30.0, help="at most this many seconds per configuration")
     parser.add_argument("--url-path", dest="url_path", default="/admin/inventory/instance/")
     parser.add_argument("--keep", action="store_true", help="keep the seeded database (and reuse a kept one)")
+    parser.add_argument(
+        "--suggested-indexes", action="store_true", help="run db_add_indexes on the database before measuring"
+    )
+    parser.add_argument(
+        "--clone-replica", action="store_true", help="also measure with reads on a clone configured as the replica"
+    )
     parser.add_argument(
         "--replication", action="store_true", help="on the real primary/replica pair of scripts/replication.sh"
     )
@@ -362,31 +419,44 @@ def main():
         "b@example.org",
         env={**env, "DJANGO_SUPERUSER_PASSWORD": PASSWORD},
     )
+    if args.suggested_indexes:
+        add_suggested_indexes(env)
+    indexes = index_state(env)
     try:
         if args.replication:
             rows = run_replication(args, env, primary_url)
         else:
-            replica_url, replica = clone_replica(args, primary_url)
-            try:
-                rows = [
-                    run_config("primary only", args, env, None),
-                    run_config("with replica", args, env, replica_url),
-                ]
-            finally:
-                replica.drop()
+            rows = run_config("", args, env, None, lists=BOTH_LISTS)
+            if args.clone_replica:
+                replica_url, replica = clone_replica(args, primary_url)
+                try:
+                    rows += run_config("clone as replica", args, env, replica_url)
+                finally:
+                    replica.drop()
     finally:
         if not args.keep:
             drop(args.backend, primary_url.rsplit("/", 1)[1])
 
     print(
-        f"\n{args.url_path} on {args.backend}, {args.instances:,} instances, "
-        f"gunicorn {args.workers} sync workers, {args.concurrency} client threads (2 CPUs shared)"
+        f"\n{args.url_path} on {args.backend}, {args.instances:,} instances, {indexes}; "
+        f"gunicorn {args.workers} workers, {args.concurrency} client threads (2 CPUs shared)"
     )
-    print(f"{'configuration':<16} {'requests':>9} {'errors':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8}  header")
+    print(
+        f"{'list':<28} {'requests':>9} {'errors':>7} {'req/s':>8} {'p50 ms':>8} {'p95 ms':>8} "
+        f"{'1 client ms':>12}  header"
+    )
     for r in rows:
         print(
-            f"{r['config']:<16} {r['ok']:>9} {r['errors']:>7} {r['rps']:>8} {r['p50_ms']!s:>8} {r['p95_ms']!s:>8}"
-            f"  {r.get('reads', '')}"
+            f"{r['config']:<28} {r['ok']:>9} {r['errors']:>7} {r['rps']:>8} {r['p50_ms']!s:>8} {r['p95_ms']!s:>8} "
+            f"{r['single_ms']!s:>12}  {r.get('reads', '')}"
+        )
+    ours, plain = rows[0], rows[1]
+    if plain["rps"] and all(r["p95_ms"] and r["single_ms"] for r in (ours, plain)):
+        rps, p95 = ours["rps"] / plain["rps"], plain["p95_ms"] / ours["p95_ms"]
+        single = plain["single_ms"] / ours["single_ms"]
+        print(
+            f"novaweb / plain admin: {rps:.1f}x the requests/s, p95 {p95:.1f}x shorter, "
+            f"one request {single:.1f}x faster"
         )
 
 

@@ -11,7 +11,12 @@ Everything of :mod:`novaweb.settings` (the database URLs, the replica), plus:
   WhiteNoise, compressed and with hashed names, cached forever;
 - the Content-Security-Policy, security headers and login lockout of
   :mod:`novaweb.settings`, unchanged;
-- logs as JSON lines on stdout (``LOG_LEVEL``, default ``INFO``).
+- logs as JSON lines on stdout (``LOG_LEVEL``, default ``INFO``);
+- persistent database connections (``CONN_MAX_AGE`` seconds, default 300; ``0``
+  closes them after each request): a request reuses its worker thread's
+  connections, checked before reuse (``CONN_HEALTH_CHECKS``), instead of a new
+  connection per database per request (on PostgreSQL a server process each);
+  the SQL console's read-only connection is still one per query.
 
 ``manage.py check --deploy`` reports nothing with these settings.
 """
@@ -20,7 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from novaweb.jsonlog import logging_config
 from novaweb.settings import *  # noqa: F403
-from novaweb.settings import INSTALLED_APPS, VAR_DIR, env
+from novaweb.settings import DATABASES, INSTALLED_APPS, NOVA_DB_ALIAS, NOVA_REPLICA_ALIAS, VAR_DIR, env
 
 
 def _required(name: str, hint: str) -> str:
@@ -62,5 +67,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+_conn_max_age = env.int("CONN_MAX_AGE", default=300)
+for _alias in ("default", NOVA_DB_ALIAS, NOVA_REPLICA_ALIAS):
+    if _alias in DATABASES:
+        DATABASES[_alias]["CONN_MAX_AGE"] = _conn_max_age
+        DATABASES[_alias]["CONN_HEALTH_CHECKS"] = True
 
 LOGGING = logging_config(env.str("LOG_LEVEL", default="INFO").upper())
