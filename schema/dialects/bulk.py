@@ -16,14 +16,14 @@ import contextlib
 class BulkSession:
     """One bulk load on the dialect's connection, in its current transaction."""
 
-    #: how the rows reach the server, for reports
-    method = "multi-row INSERT"
     #: why a faster method was not used ("" when none applies), for the operator
     note = ""
 
     def __init__(self, dialect, cursor):
         self.dialect = dialect
         self.cursor = cursor
+        #: how the rows reach the server, for reports
+        self.method = dialect.bulk_method
 
     def encode(self, table: str, columns: tuple, rows: list):
         """What :meth:`send` loads: here the rows themselves."""
@@ -34,6 +34,9 @@ class BulkSession:
 
 
 class BulkLoad:
+    #: what ``bulk_insert`` runs, for reports
+    bulk_method = "multi-row INSERT"
+
     def bulk_insert(self, cursor, table: str, columns: tuple, rows: list) -> None:
         """Insert ``rows`` (tuples in ``columns`` order) the fastest way the backend offers.
 

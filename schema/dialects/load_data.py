@@ -110,10 +110,9 @@ def load_data_sql(quote, table: str, columns) -> str:
 
 
 class LoadDataSession(BulkSession):
-    method = "LOAD DATA LOCAL INFILE"
-
     def __init__(self, dialect, cursor, loader, folder):
         super().__init__(dialect, cursor)
+        self.method = "LOAD DATA LOCAL INFILE"
         self.loader = loader
         self.folder = folder
         self._names = itertools.count(1)
