@@ -1,0 +1,81 @@
+"""The schema commands' short start (manage.py): same answers as Django's full path, less loaded.
+
+``./manage.py db_*`` skips ManagementUtility, the URL prefix and Django's default
+e-mail logging (issue 15). These tests hold it to what an operator sees: every
+command answers exactly as through Django's own path (taken when ``--settings``
+is given), ``--help`` and bad options behave, and the web side (admin, debug
+toolbar, console, URL and HTTP machinery) is never imported by a schema command.
+No timing here: ``bench/startup_bench.py`` measures.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+SCHEMA_COMMANDS = [
+    ("db_version",),
+    ("db_drift",),
+    ("db_drift", "--format", "json"),
+    ("db_sync", "--dry-run"),
+    ("db_expand", "--dry-run"),
+    ("db_contract", "--dry-run", "--format", "json"),
+    ("db_sync",),
+    ("db_version",),
+    ("db_drift",),
+    ("db_sync",),
+    ("db_version", "--bogus"),
+]
+
+#: nova-manage's codes along that sequence: uncontrolled (1, 1, 1), plans and the sync (0),
+#: nothing to do (0), a bad option (2).
+EXPECTED_CODES = [1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 2]
+
+#: Modules a schema command must not load: the web side and what only it needs.
+WEB_MODULES = ("django.contrib.admin", "debug_toolbar", "django.urls", "django.http", "axes", "inventory.console.views")
+
+
+def normalized(text: str) -> str:
+    """Output without what differs between two runs (times, sync ids, temporary paths)."""
+    text = re.sub(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(\.\d+)?", "<time>", text)
+    return re.sub(r"/tmp/\S+", "<path>", text)
+
+
+def test_short_and_full_paths_answer_the_same(run_manage, tmp_path):
+    """Each command, in a sequence that syncs an empty SQLite database, twice: once the short way
+    and once through Django's ManagementUtility (``--settings``), each on its own database."""
+    results = {}
+    for way, extra in (("short", ()), ("full", ("--settings", "novaweb.settings"))):
+        env = {"NOVA_DATABASE_URL": f"sqlite:///{tmp_path / (way + '.sqlite3')}"}
+        results[way] = [
+            (p.returncode, normalized(p.stdout), normalized(p.stderr))
+            for p in (run_manage(*args, *extra, env=env) for args in SCHEMA_COMMANDS)
+        ]
+    for args, short, full in zip(SCHEMA_COMMANDS, results["short"], results["full"], strict=True):
+        assert short == full, f"manage.py {' '.join(args)}: short path {short} vs full path {full}"
+    codes = [code for code, _, _ in results["short"]]
+    assert codes == EXPECTED_CODES
+    assert "Nothing to do" in results["short"][9][1]
+    assert "--bogus" in results["short"][-1][2]
+
+
+@pytest.mark.parametrize("command", ["db_version", "db_drift", "db_sync", "db_expand", "db_migrate", "db_contract"])
+def test_help_and_no_web_modules(run_manage, command):
+    helped = run_manage(command, "--help")
+    assert helped.returncode == 0, helped.stderr
+    assert f"manage.py {command}" in helped.stdout and "--database" in helped.stdout
+
+    traced = run_manage(command, env={"PYTHONPROFILEIMPORTTIME": "1"})
+    loaded = {line.split("|")[-1].strip() for line in traced.stderr.splitlines() if line.startswith("import time:")}
+    assert "schema.engine" in loaded or command == "db_version", sorted(loaded)[:20]
+    web = sorted(m for m in loaded if m.startswith(WEB_MODULES))
+    assert not web, f"{command} loaded {web}"
+
+
+def test_check_still_loads_the_whole_project(run_manage):
+    """Other commands keep Django's full path and every app (the admin among them)."""
+    traced = run_manage("check", env={"PYTHONPROFILEIMPORTTIME": "1"})
+    assert traced.returncode == 0, traced.stderr
+    loaded = {line.split("|")[-1].strip() for line in traced.stderr.splitlines() if line.startswith("import time:")}
+    assert "django.contrib.admin" in loaded and "inventory.console" in loaded
