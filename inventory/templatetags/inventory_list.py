@@ -19,6 +19,8 @@ through a template loop; that was two thirds of a page's server time.
 from __future__ import annotations
 
 import datetime
+import html
+import re
 from urllib.parse import quote as url_quote
 
 from django.contrib.admin.templatetags import admin_list
@@ -48,8 +50,24 @@ register = Library()
 PK_MARKER = "novaweb-pk-marker"
 #: What ``reverse()`` leaves unquoted in a URL (django.urls.resolvers).
 URL_SAFE = RFC3986_SUBDELIMS + "/~:@"
+#: The characters ``iri_to_uri`` leaves as they are (django.utils.encoding).
+URI_SAFE = re.compile(r"[A-Za-z0-9_.~/#%\[\]=:;$&()+,!?*@'-]*")
+#: Fields shown as their text (``display_for_field`` of a value that is a ``str``, or the empty value).
+PLAIN_TEXT_FIELDS = (models.CharField, models.TextField)
 #: Fields whose cells do not wrap (``items_for_result``).
 NOWRAP_FIELDS = (models.DateField, models.TimeField, models.ForeignKey)
+
+
+def _escape(value) -> str:
+    """``conditional_escape``, with a plain ``str`` (nearly every value here) escaped directly."""
+    return html.escape(value) if type(value) is str else conditional_escape(value)
+
+
+def _uri(query_string) -> str:
+    """``iri_to_uri``, skipped for what it leaves alone (every query string ``urlencode`` makes)."""
+    if type(query_string) is str and URI_SAFE.fullmatch(query_string):
+        return query_string
+    return iri_to_uri(query_string)
 
 
 @register.filter
@@ -57,8 +75,8 @@ def select_options(choices):
     """``<option value="{query string}"[ selected]>{display}</option>`` for each of a filter's choices."""
     return mark_safe(
         "".join(
-            f'<option value="{conditional_escape(iri_to_uri(choice["query_string"]))}"'
-            f"{' selected' if choice['selected'] else ''}>{conditional_escape(choice['display'])}</option>"
+            f'<option value="{_escape(_uri(choice["query_string"]))}"'
+            f"{' selected' if choice['selected'] else ''}>{_escape(choice['display'])}</option>"
             for choice in choices
         )
     )
@@ -80,9 +98,15 @@ class _Column:
             except (FieldDoesNotExist, FieldIsAForeignKeyColumnName):
                 if name != "__str__" and hasattr(cl.model_admin, name):
                     self.method = getattr(cl.model_admin, name)
+        # Exactly these classes (a subclass may display otherwise: URLField links), without choices.
+        self.plain_text = type(self.field) in PLAIN_TEXT_FIELDS and not self.field.choices
 
     def cell(self, cl, result):
         """``(classes, representation)`` of this column for ``result``."""
+        if self.plain_text:
+            value = getattr(result, self.name)
+            if value is None or type(value) is str:
+                return self.row_class, self.empty if value is None or not value.strip() else value
         try:
             if self.field is not None:
                 field, attr, value = self.field, None, getattr(result, self.name)
@@ -153,9 +177,9 @@ def fast_rows(cl) -> list[admin_list.ResultList] | None:
         cells = []
         for column in columns:
             classes, shown = column.cell(cl, result)
-            shown = conditional_escape(shown)
+            shown = _escape(shown)
             if column.link and url is not None:
-                shown = f'<a href="{conditional_escape(url)}">{shown}</a>'
+                shown = f'<a href="{_escape(url)}">{shown}</a>'
             cells.append(f'<{column.tag} class="{classes}">{shown}</{column.tag}>')
         rows.append(admin_list.ResultList(None, [mark_safe("".join(cells))]))
     return rows
