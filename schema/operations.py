@@ -159,12 +159,11 @@ class CreateTable(Operation):
         return ops
 
     def must_follow(self, other):
-        """After the tables it references: where foreign keys are written inside CREATE TABLE,
-        the referenced table must exist (MySQL checks it), and it is the order Nova created them in."""
-        return (
-            isinstance(other, CreateTable)
-            and other.table != self.table
-            and any(fk.ref_table == other.table for fk in self.want.foreign_keys)
+        """After what its foreign keys reference: written inside CREATE TABLE (MySQL, PostgreSQL),
+        they need the referenced table, column and key to exist already, as an added one does."""
+        return any(
+            fk.ref_table != self.table and _reference_made_by(other, fk.ref_table, fk.ref_columns)
+            for fk in self.want.foreign_keys
         )
 
     def apply(self, state, dialect):
@@ -530,13 +529,11 @@ class AddForeignKey(Operation):
 
     def must_follow(self, other):
         ref_table, ref_columns = self.references()
-        if isinstance(other, CreateTable) and other.table in (self.table, ref_table):
+        if isinstance(other, CreateTable) and other.table == self.table:
             return True
-        if isinstance(other, (AddColumn, AlterColumn)) and (
-            other.touches(self.table, self.columns) or other.touches(ref_table, ref_columns)
-        ):
+        if isinstance(other, (AddColumn, AlterColumn)) and other.touches(self.table, self.columns):
             return True
-        if isinstance(other, (CreateIndex, AddUnique)) and other.touches(ref_table, ref_columns):
+        if _reference_made_by(other, ref_table, ref_columns):
             return True
         return isinstance(other, DropForeignKey) and self.name is not None and self.name == other.name
 
@@ -552,6 +549,14 @@ class AddForeignKey(Operation):
 
     def inverse(self):
         return self._mirror(DropForeignKey, "migrate", f"drop {self.want.describe()} on {self.table}")
+
+
+def _reference_made_by(op: Operation, ref_table: str, ref_columns) -> bool:
+    """Whether ``op`` makes what a foreign key to ``ref_table (ref_columns)`` needs: the table,
+    the column as it must be, or the key on it (MySQL and PostgreSQL refuse a reference without)."""
+    if isinstance(op, CreateTable):
+        return op.table == ref_table
+    return isinstance(op, (AddColumn, AlterColumn, CreateIndex, AddUnique)) and op.touches(ref_table, ref_columns)
 
 
 class DropForeignKey(Operation):
