@@ -85,6 +85,7 @@ def plain_urlconf():
     from novaweb import urls
 
     class PlainInstanceAdmin(admin.ModelAdmin):
+        change_list_template = "admin/change_list.html"  # Django's own, not templates/admin/inventory's
         list_filter = ("vm_state", "host", "deleted")
         search_fields = ("uuid", "display_name", "hostname", "fixed_ips__address")
 

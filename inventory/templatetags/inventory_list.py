@@ -138,7 +138,7 @@ class _Column:
 
 
 def _change_url(cl):
-    """``pk -> change URL with the preserved filters``: one ``reverse()`` per page, not per row."""
+    """``result -> its change URL with the preserved filters``: one ``reverse()`` per page, not per row."""
     opts = cl.opts
     url = reverse(
         f"admin:{opts.app_label}_{opts.model_name}_change",
@@ -152,7 +152,8 @@ def _change_url(cl):
     pk_attname = cl.pk_attname
 
     def change_url(result):
-        return f"{head}{url_quote(str(admin_quote(getattr(result, pk_attname))), safe=URL_SAFE)}{tail}"
+        key = url_quote(str(admin_quote(getattr(result, pk_attname))), safe=URL_SAFE)
+        return f"{head}{key}{tail}" if key else None  # an empty key: no URL (reverse() finds none)
 
     return change_url
 
