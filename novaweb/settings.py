@@ -29,6 +29,27 @@ DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="novaweb-development-only-not-secret")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 
+
+def number(name: str, default: int | float):
+    """A count or a number of seconds from the environment (``int`` or ``float``, as ``default``).
+
+    Unset or empty gives ``default``; anything but a number >= 0 is a configuration error
+    (one line, exit 2) rather than a traceback in every command and every gunicorn worker.
+    """
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return default
+    cast = type(default)
+    try:
+        value = cast(raw)
+    except ValueError:
+        value = None
+    if value is None or value < 0 or value != value:  # not a number, negative, NaN
+        kind = "a whole number" if cast is int else "a number"
+        raise ImproperlyConfigured(f"{name} must be {kind} >= 0, not {raw!r}")
+    return value
+
+
 NOVA_DB_ALIAS = "nova"
 #: The apps whose models are Nova's tables: routed to the Nova database, read by the schema engine.
 NOVA_APPS = ["inventory", "schema"]
@@ -68,13 +89,13 @@ if env.str("NOVA_REPLICA_DATABASE_URL", default=""):
         # A replica host that stops answering costs a page 2 s, not the driver's default (forever).
         DATABASES[NOVA_REPLICA_ALIAS].setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
 # Lag-aware and causal reads (novaweb/replication.py; README "Read replicas").
-NOVA_REPLICA_MAX_LAG = env.float("NOVA_REPLICA_MAX_LAG", default=5.0)
-NOVA_REPLICA_CAUSAL_WAIT = env.float("NOVA_REPLICA_CAUSAL_WAIT", default=0.5)
+NOVA_REPLICA_MAX_LAG = number("NOVA_REPLICA_MAX_LAG", 5.0)
+NOVA_REPLICA_CAUSAL_WAIT = number("NOVA_REPLICA_CAUSAL_WAIT", 0.5)
 # The SQL console's read-only, time-limited alias (inventory/console; README "SQL console").
 NOVA_READONLY_ALIAS = "nova_readonly"
-NOVA_CONSOLE_TIMEOUT = env.float("NOVA_CONSOLE_TIMEOUT", default=10.0)
-NOVA_CONSOLE_MAX_ROWS = env.int("NOVA_CONSOLE_MAX_ROWS", default=10_000)
-NOVA_CONSOLE_CSV_MAX_ROWS = env.int("NOVA_CONSOLE_CSV_MAX_ROWS", default=1_000_000)
+NOVA_CONSOLE_TIMEOUT = number("NOVA_CONSOLE_TIMEOUT", 10.0)
+NOVA_CONSOLE_MAX_ROWS = number("NOVA_CONSOLE_MAX_ROWS", 10_000)
+NOVA_CONSOLE_CSV_MAX_ROWS = number("NOVA_CONSOLE_CSV_MAX_ROWS", 1_000_000)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 DATABASES[NOVA_READONLY_ALIAS] = readonly_database(
     _database("NOVA_READONLY_DATABASE_URL", "")
@@ -177,8 +198,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_FAILURE_LIMIT = number("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=number("LOGIN_LOCKOUT_MINUTES", 15))
 AXES_LOCKOUT_PARAMETERS = env.list("LOGIN_LOCKOUT_PARAMETERS", default=["username", "ip_address"])
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "novaweb/locked_out.html"

@@ -25,7 +25,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from novaweb.jsonlog import logging_config
 from novaweb.settings import *  # noqa: F403
-from novaweb.settings import DATABASES, INSTALLED_APPS, NOVA_DB_ALIAS, NOVA_REPLICA_ALIAS, VAR_DIR, env
+from novaweb.settings import DATABASES, INSTALLED_APPS, NOVA_DB_ALIAS, NOVA_REPLICA_ALIAS, VAR_DIR, env, number
 
 
 def _required(name: str, hint: str) -> str:
@@ -51,7 +51,7 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz\Z"]  # \Z: "$" would also match "healthz\n"
 if env.bool("TRUST_X_FORWARDED_PROTO", default=True):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000)
+SECURE_HSTS_SECONDS = number("SECURE_HSTS_SECONDS", 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -68,10 +68,14 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
-_conn_max_age = env.int("CONN_MAX_AGE", default=300)
+_conn_max_age = number("CONN_MAX_AGE", 300)
 for _alias in ("default", NOVA_DB_ALIAS, NOVA_REPLICA_ALIAS):
     if _alias in DATABASES:
         DATABASES[_alias]["CONN_MAX_AGE"] = _conn_max_age
         DATABASES[_alias]["CONN_HEALTH_CHECKS"] = True
 
-LOGGING = logging_config(env.str("LOG_LEVEL", default="INFO").upper())
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_log_level = env.str("LOG_LEVEL", default="").strip().upper() or "INFO"
+if _log_level not in LOG_LEVELS:
+    raise ImproperlyConfigured(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {_log_level!r}")
+LOGGING = logging_config(_log_level)

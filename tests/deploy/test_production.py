@@ -49,6 +49,45 @@ def test_production_settings_require_secret_key_and_allowed_hosts(run_manage, mi
     assert "Traceback" not in proc.stderr
 
 
+NUMBER_SETTINGS = [
+    "CONN_MAX_AGE",
+    "SECURE_HSTS_SECONDS",
+    "NOVA_REPLICA_MAX_LAG",
+    "NOVA_CONSOLE_TIMEOUT",
+    "NOVA_CONSOLE_MAX_ROWS",
+    "LOGIN_FAILURE_LIMIT",
+]
+
+
+@pytest.mark.parametrize("command", ["check", "db_version"])  # Django's full path and the schema commands' short one
+@pytest.mark.parametrize("name", NUMBER_SETTINGS)
+@pytest.mark.parametrize("value", ["None", "1.5x", "-1", "nan", "ten"])
+def test_a_number_setting_that_is_not_one_is_one_line_and_exit_2(run_manage, command, name, value):
+    if value == "1.5x" and name in ("NOVA_REPLICA_MAX_LAG", "NOVA_CONSOLE_TIMEOUT"):
+        value = "1.5.1"
+    proc = run_manage(command, env={**PRODUCTION, name: value})
+    assert proc.returncode == 2, proc.stderr
+    (line,) = proc.stderr.strip().splitlines()  # one line, no traceback
+    assert line.startswith(f"error: {name} must be a")
+    assert line.endswith(f">= 0, not {value!r}")
+
+
+@pytest.mark.parametrize("name", NUMBER_SETTINGS)
+def test_an_empty_number_setting_is_its_default(run_manage, name):
+    assert run_manage("check", env={**PRODUCTION, name: ""}).returncode == 0
+
+
+@pytest.mark.parametrize(("value", "code"), [("bogus", 2), ("debug", 0), ("", 0), ("WARNING", 0)])
+def test_log_level_is_a_known_level(run_manage, value, code):
+    proc = run_manage("db_version", env={**PRODUCTION, "LOG_LEVEL": value})
+    assert proc.returncode in ((code,) if code == 2 else (0, 1)), proc.stderr
+    if code == 2:
+        assert (
+            proc.stderr.strip() == "error: LOG_LEVEL must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL, not 'BOGUS'"
+        )
+    assert "Traceback" not in proc.stderr
+
+
 # --- /healthz ------------------------------------------------------------------------
 
 
