@@ -37,6 +37,8 @@ def main():
     command = sys.argv[1] if len(sys.argv) > 1 else ""
     schema_command = command in SCHEMA_COMMANDS
     os.environ["NOVAWEB_SCHEMA_COMMAND"] = "1" if schema_command else "0"
+    # A command's stdout is its answer (``--format json``): production's JSON logs go to stderr.
+    os.environ["NOVAWEB_LOG_STREAM"] = "stderr"
     from django.core.exceptions import ImproperlyConfigured
 
     try:

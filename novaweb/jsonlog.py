@@ -30,13 +30,15 @@ class JSONFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def logging_config(level: str = "INFO") -> dict:
-    """A ``dictConfig`` sending everything to stdout as JSON lines."""
+def logging_config(level: str = "INFO", stream: str = "stdout") -> dict:
+    """A ``dictConfig`` sending everything to ``stream`` (stdout; stderr for a command) as JSON lines."""
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"json": {"()": JSONFormatter}},
-        "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "json"}},
+        "handlers": {
+            "stdout": {"class": "logging.StreamHandler", "stream": f"ext://sys.{stream}", "formatter": "json"}
+        },
         "root": {"handlers": ["stdout"], "level": level},
         "loggers": {
             "django": {"handlers": ["stdout"], "level": level, "propagate": False},

@@ -78,4 +78,6 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _log_level = env.str("LOG_LEVEL", default="").strip().upper() or "INFO"
 if _log_level not in LOG_LEVELS:
     raise ImproperlyConfigured(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {_log_level!r}")
-LOGGING = logging_config(_log_level)
+# A server logs on stdout; a command's stdout is its answer (``--format json``), so manage.py
+# sends its logs to stderr (NOVAWEB_LOG_STREAM).
+LOGGING = logging_config(_log_level, "stderr" if env.str("NOVAWEB_LOG_STREAM", default="") == "stderr" else "stdout")

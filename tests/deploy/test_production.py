@@ -88,6 +88,16 @@ def test_log_level_is_a_known_level(run_manage, value, code):
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize("command", [("db_undo", "--format", "json"), ("db_drift", "--format", "json")])
+def test_a_commands_json_answer_is_all_its_stdout_and_its_logs_go_to_stderr(run_manage, command):
+    """Production's JSON logs (axes logs a line as it starts) must not corrupt ``--format json``."""
+    proc = run_manage(*command, env={**PRODUCTION, "LOG_LEVEL": "INFO"})
+    answer = json.loads(proc.stdout)  # the whole of stdout is one JSON document
+    assert "exit_code" in answer or "differences" in answer or "in_sync" in answer, answer
+    logged = [json.loads(line) for line in proc.stderr.splitlines() if line.startswith("{")]
+    assert all({"time", "level", "logger", "message"} <= set(entry) for entry in logged)
+
+
 # --- /healthz ------------------------------------------------------------------------
 
 
