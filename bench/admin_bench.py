@@ -31,49 +31,15 @@ import time
 import types
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import SERVERS, drop_database, recreate_database  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-SERVERS = {
-    "mysql": os.environ.get("NOVABENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306"),
-    "postgresql": os.environ.get("NOVABENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"),
-}
 TARGET_MS = 150
 
 
 def database_url(backend: str) -> str:
     return f"{SERVERS[backend]}/novabench_admin_{backend}"
-
-
-def recreate_database(backend: str) -> None:
-    name = f"novabench_admin_{backend}"
-    if backend == "mysql":
-        import MySQLdb
-
-        conn = MySQLdb.connect(host="127.0.0.1", user="root", port=3306)
-        cur = conn.cursor()
-        cur.execute(f"DROP DATABASE IF EXISTS {name}")
-        cur.execute(f"CREATE DATABASE {name} CHARACTER SET utf8")
-        conn.close()
-    else:
-        import psycopg
-
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {name}")
-
-
-def drop_database(backend: str) -> None:
-    name = f"novabench_admin_{backend}"
-    if backend == "mysql":
-        import MySQLdb
-
-        conn = MySQLdb.connect(host="127.0.0.1", user="root", port=3306)
-        conn.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.close()
-    else:
-        import psycopg
-
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 # ---- child: one backend, Django configured for it ------------------------------------------
@@ -155,7 +121,7 @@ def child(backend: str, instances: int, runs: int, reuse: bool, indexes: bool = 
         print(f"{backend}: reusing the seeded database ({instances} instances)")
     else:
         nova.close()
-        recreate_database(backend)
+        recreate_database(backend, f"novabench_admin_{backend}")
         call_command("db_sync", verbosity=0, stdout=io.StringIO())
         started = time.monotonic()
         with Progress(instances, f"{backend} seed") as bar:
@@ -227,7 +193,7 @@ def main() -> int:
             cmd += ["--suggested-indexes"] if args.suggested_indexes else []
             status |= subprocess.call(cmd, env=env, cwd=ROOT)
         if not args.keep:
-            drop_database(backend)
+            drop_database(backend, f"novabench_admin_{backend}")
     return status
 
 

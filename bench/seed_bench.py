@@ -28,43 +28,11 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import SERVERS, drop_database, recreate_database  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-SERVERS = {
-    "mysql": os.environ.get("NOVABENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306"),
-    "postgresql": os.environ.get("NOVABENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"),
-}
 TARGET_SECONDS = {"mysql": 60}  # issue 15: 1M instances on MariaDB in under a minute
-
-
-def recreate_database(backend: str, name: str) -> None:
-    if backend == "mysql":
-        import MySQLdb
-
-        conn = MySQLdb.connect(host="127.0.0.1", user="root", port=3306)
-        cur = conn.cursor()
-        cur.execute(f"DROP DATABASE IF EXISTS {name}")
-        cur.execute(f"CREATE DATABASE {name} CHARACTER SET utf8")
-        conn.close()
-    else:
-        import psycopg
-
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            conn.execute(f"CREATE DATABASE {name}")
-
-
-def drop_database(backend: str, name: str) -> None:
-    if backend == "mysql":
-        import MySQLdb
-
-        conn = MySQLdb.connect(host="127.0.0.1", user="root", port=3306)
-        conn.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.close()
-    else:
-        import psycopg
-
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 def child(instances: int, fastest: bool) -> None:
