@@ -38,9 +38,13 @@ class Index:
     name: str
     columns: tuple[str, ...]
     unique: bool = False
+    #: a live index on some rows only (``CREATE INDEX ... WHERE``, PostgreSQL and SQLite): it serves
+    #: no general lookup, and is not the models' index of the same name and columns
+    partial: bool = False
 
     def describe(self) -> str:
-        return ("UNIQUE INDEX " if self.unique else "INDEX ") + f"{self.name} ({', '.join(self.columns)})"
+        kind = ("UNIQUE " if self.unique else "") + ("PARTIAL " if self.partial else "")
+        return f"{kind}INDEX {self.name} ({', '.join(self.columns)})"
 
 
 @dataclass(frozen=True)
@@ -101,10 +105,12 @@ class Table:
         self.columns[column.name] = column
 
     def keys(self) -> list[tuple[str, tuple[str, ...], bool]]:
-        """``(name, columns, unique)`` of the primary key, the unique constraints and the indexes."""
+        """``(name, columns, unique)`` of the primary key, the unique constraints and the indexes
+        (not the partial ones: they serve only the rows their predicate picks)."""
         found = [("PRIMARY KEY", tuple(self.primary_key), True)] if self.primary_key else []
         found += [(u.name or "UNIQUE", u.columns, True) for u in self.uniques]
-        found += [(i.name, i.columns, i.unique) for i in sorted(self.indexes.values(), key=lambda i: i.name)]
+        indexes = sorted((i for i in self.indexes.values() if not i.partial), key=lambda i: i.name)
+        found += [(i.name, i.columns, i.unique) for i in indexes]
         return found
 
     def index_serving(self, columns: tuple[str, ...]) -> str | None:

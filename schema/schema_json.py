@@ -33,7 +33,8 @@ def _table(name: str, data: dict) -> Table:
         primary_key_name=data.get("primary_key_name"),
         uniques=[UniqueConstraint(tuple(u["columns"]), u.get("name")) for u in data.get("uniques", [])],
         indexes={
-            i: Index(index["name"], tuple(index["columns"]), index["unique"]) for i, index in data["indexes"].items()
+            i: Index(index["name"], tuple(index["columns"]), index["unique"], index.get("partial", False))
+            for i, index in data["indexes"].items()
         },
         foreign_keys=[
             ForeignKey(tuple(f["columns"]), f["ref_table"], tuple(f["ref_columns"]), f.get("name"))

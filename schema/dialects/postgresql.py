@@ -162,9 +162,9 @@ class PostgreSQLDialect(PostgreSQLTypes, Dialect):
             elif kind == "c":
                 table.checks.append(Check(tuple(columns), name))
         cursor.execute(self.INDEXES_SQL)
-        for table_name, name, unique, columns in cursor.fetchall():
+        for table_name, name, unique, columns, partial in cursor.fetchall():
             if table_name in tables:
-                tables[table_name].indexes[name] = Index(name, tuple(columns), unique)
+                tables[table_name].indexes[name] = Index(name, tuple(columns), unique, partial)
         return [tables[name] for name in names]
 
     COLUMNS_SQL = (
@@ -196,6 +196,7 @@ class PostgreSQLDialect(PostgreSQLTypes, Dialect):
     INDEXES_SQL = (
         "SELECT t.relname, i.relname, ix.indisunique, "
         + _COLUMN_NAMES.format(keys="ix.indkey::int2[]", rel="ix.indrelid")
+        + ", ix.indpred IS NOT NULL"
         + " FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class t ON t.oid = ix.indrelid "
         "JOIN pg_namespace n ON n.oid = t.relnamespace "
         # An INVALID index (a CREATE INDEX CONCURRENTLY that was killed or failed)

@@ -74,14 +74,14 @@ class SQLiteDialect(SQLiteTypes, Dialect):
         # ``UNIQUE (host)``; PRAGMA index_list says exactly what exists.
         table_info = self._pragma(cursor, "table_info", table)
         into.primary_key = tuple(row[1] for row in sorted((r for r in table_info if r[5]), key=lambda r: r[5]))
-        for _seq, name, unique, origin, _partial in self._pragma(cursor, "index_list", table):
+        for _seq, name, unique, origin, partial in self._pragma(cursor, "index_list", table):
             if origin == "pk":
                 continue
             columns = tuple(row[2] for row in self._pragma(cursor, "index_info", name))
             if origin == "u":
                 into.uniques.append(UniqueConstraint(columns, name))
             else:
-                into.indexes[name] = Index(name, columns, bool(unique))
+                into.indexes[name] = Index(name, columns, bool(unique), bool(partial))
         for n, clause in enumerate(self._check_clauses(cursor, table), 1):
             words = set(re.findall(r'"?(\w+)"?', clause))
             columns = tuple(c for c in into.columns if c in words) if into.columns else ()

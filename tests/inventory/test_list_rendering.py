@@ -3,6 +3,7 @@ and the instance list says when its IP columns have no index (inventory/admin/ip
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -18,6 +19,7 @@ from inventory.admin.filters import choice_query_strings
 from inventory.models import FixedIp, Instance
 from schema.suggested_indexes import SUGGESTED_INDEXES
 from tests.inventory.inventory_support import LIST_URL, listed_uuids, page, seed
+from tests.support.commands import call
 
 STOCK_ROWS = Template("{% load admin_list %}{% result_list cl %}")
 OUR_ROWS = Template("{% load inventory_list %}{% inventory_result_list cl %}")
@@ -154,3 +156,31 @@ def test_the_notice_names_only_the_missing_index(admin_client, backend, make_db,
         cursor.execute("CREATE INDEX floating_ips_by_fixed_ip ON floating_ips (fixed_ip_id, id)")
     notice = notice_of(admin_client)
     assert notice.startswith("fixed_ips.instance_id has no index:") and notice.endswith("adds it.")
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])  # the backends with partial indexes
+def test_a_partial_index_is_no_index_for_the_notice_or_db_add_indexes(
+    admin_client, backend, make_db, nova_db_alias, monkeypatch
+):
+    """An index on some rows only (``WHERE``) serves no page's IP lookup: the notice still names the
+    column, ``db_add_indexes`` still adds the index, and ``db_drift`` reports the stray one."""
+    db = make_db("dump")
+    nova_db_alias(db, alias="nova")
+    seed(4)
+    monkeypatch.setattr(ip_indexes, "CACHE_SECONDS", 0)
+    with connections["nova"].cursor() as cursor:
+        cursor.execute("CREATE INDEX stray_partial ON fixed_ips (instance_id) WHERE instance_id < 0")
+    assert notice_of(admin_client).startswith("fixed_ips.instance_id and floating_ips.fixed_ip_id have no index:")
+
+    dry = call("db_add_indexes", database="nova", dry_run=True, format="json")
+    assert ("fixed_ips", ("instance_id",)) in {
+        (i["table"], tuple(i["columns"])) for i in json.loads(dry.out)["indexes"]
+    }
+    drift = call("db_drift", database="nova", format="json")
+    assert drift.code == 1
+    assert {(d["kind"], d["object"]) for d in json.loads(drift.out)["differences"]} == {
+        ("extra_index", "stray_partial")
+    }
+
+    assert call("db_add_indexes", database="nova").code == 0
+    assert notice_of(admin_client) is None
