@@ -26,10 +26,9 @@ from .models import MODELS_VERSION
 from .operations import CreateTable
 from .phases import PHASES
 from .plan import Plan, apply_statements, build_plan, kept_tables
-from .seed import seed_default_flavors
+from .seed import FLAVOR_TABLE, seed_default_flavors
 from .versioning import identify, set_version, version_or_none
 
-FLAVOR_TABLE = "instance_types"
 #: Tables of a Django project's own database (auth, sessions, admin log, migrations).
 DJANGO_TABLE_PREFIXES = ("django_", "auth_")
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from django.core.management.color import no_style
 
+from .dialects import dialect_for
+from .dialects.quoting import quote_literal
 from .model_schema import model_for_table
+
+FLAVOR_TABLE = "instance_types"
 
 #: (name, id, memory_mb, vcpus, root_gb, ephemeral_gb, flavorid), exactly as the reference dumps.
 DEFAULT_FLAVORS = (
@@ -16,29 +20,33 @@ DEFAULT_FLAVORS = (
 )
 
 
-def seed_default_flavors(connection) -> int:
-    Flavor = model_for_table("instance_types")  # noqa: N806 -- a model class
-    rows = [
-        Flavor(
-            name=name,
-            id=pk,
-            memory_mb=memory_mb,
-            vcpus=vcpus,
-            swap=0,
-            vcpu_weight=None,
-            flavorid=flavorid,
-            rxtx_factor=1.0,
-            root_gb=root_gb,
-            ephemeral_gb=ephemeral_gb,
-            deleted=False,
-        )
+#: The columns the inserts give, in Nova's order; the others are NULL.
+FLAVOR_COLUMNS = (
+    "name", "id", "memory_mb", "vcpus", "swap", "vcpu_weight", "flavorid", "rxtx_factor", "root_gb", "ephemeral_gb",
+    "deleted",
+)  # fmt: skip
+
+
+def default_flavor_statements(connection) -> list[str]:
+    """The SQL that inserts the default flavors: what ``db_sync`` runs and ``--dry-run`` prints.
+
+    Literal values (no parameters), so the printed script runs as it is; explicit ids leave
+    PostgreSQL's sequence behind, so the sequence is moved past them after.
+    """
+    q = dialect_for(connection).quote
+    names = ", ".join(map(q, FLAVOR_COLUMNS))
+    rows = ",\n\t".join(
+        f"({quote_literal(name)}, {pk}, {memory_mb}, {vcpus}, 0, NULL, {quote_literal(flavorid)}, 1.0, "
+        f"{root_gb}, {ephemeral_gb}, FALSE)"
         for name, pk, memory_mb, vcpus, root_gb, ephemeral_gb, flavorid in DEFAULT_FLAVORS
-    ]
-    Flavor.objects.using(connection.alias).bulk_create(rows)
-    # Explicit ids leave PostgreSQL's sequence behind: move it past them.
-    reset = connection.ops.sequence_reset_sql(no_style(), [Flavor])
-    if reset:
-        with connection.cursor() as cursor:
-            for sql in reset:
-                cursor.execute(sql)
-    return len(rows)
+    )
+    statements = [f"INSERT INTO {q(FLAVOR_TABLE)} ({names}) VALUES\n\t{rows}"]
+    statements += connection.ops.sequence_reset_sql(no_style(), [model_for_table(FLAVOR_TABLE)])
+    return statements
+
+
+def seed_default_flavors(connection) -> int:
+    with connection.cursor() as cursor:
+        for sql in default_flavor_statements(connection):
+            cursor.execute(sql)
+    return len(DEFAULT_FLAVORS)

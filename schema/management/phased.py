@@ -9,7 +9,7 @@ it only reads).
 
 from __future__ import annotations
 
-from schema.executor import FLAVOR_TABLE, Survey, SyncExecutor, SyncRefused, creates_flavors
+from schema.executor import Survey, SyncExecutor, SyncRefused, creates_flavors
 from schema.locking import LockTimeout, SyncLock
 from schema.management.base import EXIT_FLOW, EXIT_USAGE, CommandExit, NovaCommand
 from schema.models import MODELS_VERSION
@@ -19,7 +19,7 @@ from schema.phases import PHASES
 from schema.plan import PlanError, StalePlan, verify_plan_file
 from schema.plan_file import load_plan_file
 from schema.reporting import format_rows
-from schema.seed import DEFAULT_FLAVORS
+from schema.seed import DEFAULT_FLAVORS, default_flavor_statements
 
 __all__ = ["PhasedCommand", "Survey"]
 
@@ -160,7 +160,9 @@ class PhasedCommand(NovaCommand):
             rule = "refused even with --allow-destructive" if loss.blocking else "needs --allow-destructive"
             self.stdout.write(sql_comment(f"{rule}: {loss.describe()}"))
         if creates_flavors(steps):
-            self.stdout.write(f"-- then insert the {len(DEFAULT_FLAVORS)} default flavors into {FLAVOR_TABLE}")
+            self.stdout.write(f"-- then the {len(DEFAULT_FLAVORS)} default flavors")
+            for sql in default_flavor_statements(connection):
+                self.stdout.write(sql.rstrip(";") + ";")
         if survey.version != MODELS_VERSION and self.sync.completes(survey):
             self.stdout.write(f"-- then set migrate_version to {MODELS_VERSION}")
 

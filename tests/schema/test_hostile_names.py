@@ -20,7 +20,7 @@ from markdown_it import MarkdownIt
 
 from schema.names import html_id, printable
 from tests.support import backends
-from tests.support.backends import BACKENDS, catalog, quote
+from tests.support.backends import BACKENDS, catalog, quote, rows
 from tests.support.commands import call
 from tests.support.hostile_names import (
     C_BACKTICK,
@@ -167,6 +167,25 @@ def test_a_dry_run_script_does_what_it_prints(backend, make_db, nova_db_alias):
     after = catalog(db)
     assert "pwned" not in after  # nothing but the printed statements ran
     assert T_COMMENT not in after and "instances" in after  # and they did what they say
+
+
+def test_the_dry_run_script_from_empty_gives_what_db_sync_gives(backend, make_db, nova_db_alias):
+    """The script of ``db_sync --dry-run`` on an empty database, run by hand, makes the schema and
+    the default flavors that ``db_sync`` makes; ``db_sync`` afterwards only puts it at version 82."""
+    by_hand, synced = make_db("empty"), make_db("empty")
+    dry = call("db_sync", "--dry-run", database=nova_db_alias(by_hand))
+    assert dry.code == 0, dry.err
+    _run_script(by_hand, dry.out)
+    assert call("db_sync", database=nova_db_alias(synced)).code == 0
+    assert len(rows(by_hand, "instance_types", "id")) == 5
+    assert rows(by_hand, "instance_types", "id") == rows(synced, "instance_types", "id")
+
+    after = call("db_sync", database=nova_db_alias(by_hand))
+    assert after.code == 0, after.err
+    assert call("db_version", database=nova_db_alias(by_hand)).out.strip() == "82"
+    mine = {t: shape for t, shape in catalog(by_hand).items() if not t.startswith("novaweb_")}
+    assert mine == {t: shape for t, shape in catalog(synced).items() if not t.startswith("novaweb_")}
+    assert rows(by_hand, "instance_types", "id") == rows(synced, "instance_types", "id")  # not inserted twice
 
 
 # ---- db_schema_doc -----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ information_schema / pg_catalog / PRAGMAs with queries written in the tests.
 """
 
 import json
+import re
 
 from tests.support.backends import catalog, rows
 from tests.support.commands import call
@@ -91,5 +92,6 @@ def test_db_sync_dry_run_prints_ddl_and_changes_nothing(backend, make_db, nova_d
     result = call("db_sync", database=alias, dry_run=True)
     assert result.code == 0
     assert result.out.count("CREATE TABLE") == 49
-    assert "-- then insert the 5 default flavors into instance_types" in result.out
+    assert "-- then the 5 default flavors" in result.out
+    assert re.search(r"^INSERT INTO [`\"]instance_types[`\"] ", result.out, re.M)
     assert catalog(db) == {}
