@@ -18,6 +18,7 @@ IPs were released, as Nova releases them.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import ipaddress
 import itertools
 import json
@@ -173,6 +174,11 @@ class BulkWriter:
     Python builds and encodes rows while the database stores the previous
     ones. Foreign-key checks are off for the load (``Dialect.bulk_load``), as
     in a dump restore: the rows are consistent by construction.
+
+    The sending thread is the only one that uses the connection while the
+    writer is open (the caller's thread builds rows and touches the database
+    again only after ``__exit__`` has joined both threads); the rows go in the
+    caller's transaction.
     """
 
     def __init__(self, connection, dialect, *, fastest: bool = True):
@@ -253,6 +259,13 @@ class DemoCloud:
 
     # ---- the cloud -------------------------------------------------------------
     def build(self) -> dict[str, int]:
+        # All or nothing: every row (flavors, the load, ids) is written on this one connection, in one
+        # transaction; on MySQL/MariaDB the connection is reopened with local_infile for it (bulk_connection).
+        setup = self.dialect.bulk_connection() if self.fastest_load else contextlib.nullcontext()
+        with setup:
+            return self._build()
+
+    def _build(self) -> dict[str, int]:
         with transaction.atomic(using=self.alias):
             flavors = self.flavors()
             # Explicit ids (relations are known without reading rows back), read before the writer starts.

@@ -76,6 +76,8 @@ def _database(var, default):
         )
     if config["ENGINE"] == "django.db.backends.mysql":
         config.setdefault("OPTIONS", {}).setdefault("charset", "utf8")
+        # MariaDB's client library allows LOAD DATA LOCAL unless told not to: only seed_demo's load turns it on
+        config["OPTIONS"].setdefault("local_infile", False)
     return config
 
 

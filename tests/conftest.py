@@ -114,6 +114,7 @@ def django_db_config(db):
     config = environ.Env.db_url_config(db.url)
     if config["ENGINE"] == "django.db.backends.mysql":
         config.setdefault("OPTIONS", {}).setdefault("charset", "utf8")
+        config["OPTIONS"].setdefault("local_infile", False)
     return config
 
 

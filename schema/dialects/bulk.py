@@ -14,7 +14,11 @@ import contextlib
 
 
 class BulkSession:
-    """One bulk load on the dialect's connection, in its current transaction."""
+    """One bulk load on the dialect's connection, in its current transaction.
+
+    ``encode`` may run on any thread; ``send`` runs on one thread at a time, the only one using the
+    connection while the session is open (the rows commit or roll back with the caller's transaction).
+    """
 
     #: why a faster method was not used ("" when none applies), for the operator
     note = ""
@@ -51,6 +55,15 @@ class BulkLoad:
     def bulk_load(self, cursor):
         """A session set up for a bulk load of consistent rows (foreign-key checks off, as a dump restore)."""
         yield
+
+    def bulk_connection(self):
+        """A block around a bulk load where the dialect's connection is set up for its fastest path.
+
+        Here nothing changes; MySQL/MariaDB reopens the connection with the client's ``local_infile``
+        for the block (``LOAD DATA LOCAL INFILE``) and closes it at the end. Enter it outside any
+        transaction; the load and everything else the caller writes happen inside it, on that connection.
+        """
+        return contextlib.nullcontext()
 
     @contextlib.contextmanager
     def bulk_session(self, *, fastest: bool = True):

@@ -23,9 +23,15 @@ both against the server).
 ``LOCAL`` makes the server turn a bad value into a warning (it cannot stop the
 client in the middle of a file): a load that leaves any warning, or stores
 another number of rows than it was given, is an error here, so nothing is cut
-or dropped silently. The load runs on its own connection (``local_infile`` is
-a client option, set only there, for the load), in one transaction committed
-at the end.
+or dropped silently.
+
+The load runs on the dialect's own connection, in its current transaction
+(one is opened when there is none): the rows commit with whatever else the
+caller writes there, or not at all, whichever way the connection dies.
+``local_infile`` is a client option fixed when the connection opens: the
+caller reopens its connection with it for the load (:func:`local_infile`,
+``Dialect.bulk_connection``) and every other connection keeps it off. Without
+it the dialect falls back to multi-row INSERTs and says so.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ import os
 import shutil
 import tempfile
 
+from django.db import transaction
 from django.db.utils import DataError
 
 from .bulk import BulkSession
@@ -110,10 +117,9 @@ def load_data_sql(quote, table: str, columns) -> str:
 
 
 class LoadDataSession(BulkSession):
-    def __init__(self, dialect, cursor, loader, folder):
+    def __init__(self, dialect, cursor, folder):
         super().__init__(dialect, cursor)
         self.method = "LOAD DATA LOCAL INFILE"
-        self.loader = loader
         self.folder = folder
         self._names = itertools.count(1)
 
@@ -134,7 +140,7 @@ class LoadDataSession(BulkSession):
         try:
             self.cursor.execute(load_data_sql(self.dialect.quote_for_params, table, columns), [path])
             loaded = self.cursor.rowcount
-            if self.loader.connection.warning_count():
+            if self.dialect.connection.connection.warning_count():
                 self.cursor.execute("SHOW WARNINGS LIMIT 3")
                 found = "; ".join(f"{code} {message}" for _, code, message in self.cursor.fetchall())
                 raise DataError(f"LOAD DATA into {table} was refused: {found}")
@@ -144,24 +150,50 @@ class LoadDataSession(BulkSession):
             os.remove(path)
 
 
+def has_local_infile(connection) -> bool:
+    """Whether ``connection`` opens (or was opened) with the client's ``local_infile`` on."""
+    return bool(connection.settings_dict.get("OPTIONS", {}).get("local_infile"))
+
+
+@contextlib.contextmanager
+def local_infile(connection):
+    """``connection`` reopened with the client's ``local_infile`` on for the block, then closed and back as it was.
+
+    Only the caller's Django connection object (this thread's) changes, never the alias's settings:
+    every other connection novaweb opens keeps ``local_infile`` off. Inside a transaction the
+    connection cannot be reopened: it is left as it is (the bulk session then uses INSERTs, said so).
+    """
+    if has_local_infile(connection) or connection.in_atomic_block:
+        yield
+        return
+    original = connection.settings_dict
+    connection.close()
+    connection.settings_dict = {**original, "OPTIONS": {**original.get("OPTIONS", {}), "local_infile": True}}
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict = original
+
+
 @contextlib.contextmanager
 def load_data_session(dialect):
-    """A :class:`LoadDataSession` on a new connection like the dialect's, with ``local_infile`` on."""
-    loader = dialect.connection.copy()
-    loader.settings_dict["OPTIONS"] = {**loader.settings_dict.get("OPTIONS", {}), "local_infile": True}
+    """A :class:`LoadDataSession` on the dialect's connection (opened with ``local_infile``), in its transaction.
+
+    Inside the caller's transaction (``DemoCloud.build``) the rows commit with it; alone, the
+    session is one transaction. The session is used from one thread at a time: the caller's
+    thread does not touch the connection while another thread sends (``BulkWriter``).
+    """
+    connection = dialect.connection
     folder = tempfile.mkdtemp(prefix="novaweb-load-")
-    loader.inc_thread_sharing()
+    connection.inc_thread_sharing()
     try:
-        loader.set_autocommit(False)
-        with loader.cursor() as cursor:
-            try:
-                with dialect.bulk_load(cursor):
-                    yield LoadDataSession(dialect, cursor, loader, folder)
-            except BaseException:
-                loader.rollback()
-                raise
-            loader.commit()
+        with (
+            transaction.atomic(using=connection.alias, savepoint=False),
+            connection.cursor() as cursor,
+            dialect.bulk_load(cursor),
+        ):
+            yield LoadDataSession(dialect, cursor, folder)
     finally:
-        loader.dec_thread_sharing()
-        loader.close()
+        connection.dec_thread_sharing()
         shutil.rmtree(folder, ignore_errors=True)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import re
 
+from django.db.utils import DatabaseError
+
 from ..schema import Check, Column, ForeignKey, Index, Table
 from ..statements import Statement
 from .base import Dialect
 from .galera import ClusterSyncLock, is_galera
-from .load_data import load_data_session
+from .load_data import has_local_infile, load_data_session, local_infile
 from .types import TypeRules
 
 #: ER_ALTER_OPERATION_NOT_SUPPORTED(_REASON): the table cannot do ALGORITHM=INPLACE / LOCK=NONE.
@@ -92,22 +94,39 @@ class MySQLDialect(MySQLTypes, Dialect):
         cursor.execute("SET SESSION foreign_key_checks = 0, unique_checks = 0")
         try:
             yield
-        finally:
-            cursor.execute("SET SESSION foreign_key_checks = 1, unique_checks = 1")
+        except BaseException:
+            # the load failed: reset if the connection still answers, and report the load's error, not this one
+            with contextlib.suppress(DatabaseError):
+                cursor.execute("SET SESSION foreign_key_checks = 1, unique_checks = 1")
+            raise
+        cursor.execute("SET SESSION foreign_key_checks = 1, unique_checks = 1")
+
+    def bulk_connection(self):
+        # local_infile is a client option, fixed when the connection opens (.load_data.local_infile)
+        return local_infile(self.connection)
 
     @contextlib.contextmanager
     def bulk_session(self, *, fastest=True):
-        # LOAD DATA LOCAL INFILE (.load_data) where the server takes it; else multi-row INSERTs, said so.
-        with self.connection.cursor() as cursor:
-            cursor.execute("SELECT @@GLOBAL.local_infile")
-            allowed = str(cursor.fetchone()[0]).upper() in ("1", "ON")
-        if allowed and fastest:
-            with load_data_session(self) as session:
-                yield session
-            return
+        # LOAD DATA LOCAL INFILE (.load_data) on this connection, in its transaction, where the server takes
+        # it and the connection was opened with local_infile (bulk_connection); else multi-row INSERTs, said so.
+        note = ""
+        if fastest:
+            with self.connection.cursor() as cursor:
+                cursor.execute("SELECT @@GLOBAL.local_infile")
+                allowed = str(cursor.fetchone()[0]).upper() in ("1", "ON")
+            if allowed and has_local_infile(self.connection):
+                with load_data_session(self) as session:
+                    yield session
+                return
+            if not allowed:
+                note = "the server has local_infile=OFF: rows were loaded with multi-row INSERTs (slower)"
+            else:
+                note = (
+                    "the connection was opened without local_infile (already in a transaction): rows were loaded"
+                    " with multi-row INSERTs (slower)"
+                )
         with super().bulk_session() as session:
-            if fastest:
-                session.note = "the server has local_infile=OFF: rows were loaded with multi-row INSERTs (slower)"
+            session.note = note
             yield session
 
     def analyze(self, cursor, tables) -> None:

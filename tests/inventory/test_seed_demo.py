@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
 
 import pytest
 from django.db import connections
@@ -115,3 +117,61 @@ def test_seed_demo_load_data_writes_the_rows_of_the_generic_path(make_db, nova_d
     assert instances.filter(launched_at=None).exists() and instances.exclude(deleted_at=None).exists()
     assert instances.filter(deleted=True).exists() and instances.filter(deleted=False).exists()
     assert '"arch": "x86_64"' in ComputeNode.objects.using(alias).first().cpu_info
+
+
+@pytest.mark.parametrize("backend", ["mysql"])
+def test_seed_demo_killed_in_the_middle_of_a_load_commits_nothing(make_db, nova_db_alias):
+    """The Nova connection dies while LOAD DATA runs: exit 255, one line, and not one row of the seed stays.
+
+    Deterministic, without a hook: another connection holds ``LOCK TABLES instance_metadata WRITE``,
+    so the seed stops on its LOAD DATA into a table loaded after users, instances and fixed_ips; it is
+    killed there (the lowest connection id of the seed's: the command's own, opened first).
+    """
+    db = make_db("dump")
+    db.execute("DELETE FROM instance_types")  # the flavors are written by the seed's transaction too
+    alias = nova_db_alias(db)
+    locker, monitor = db.connect(), db.connect()
+    ours = set()
+    for conn in (locker, monitor):
+        cur = conn.cursor()
+        cur.execute("SELECT CONNECTION_ID()")
+        ours.add(cur.fetchone()[0])
+    monitor_cursor = monitor.cursor()
+    locker.cursor().execute("LOCK TABLES instance_metadata WRITE")
+    results = []
+
+    def seed():
+        try:
+            results.append(call("seed_demo", "--instances", 300, database=alias))
+        finally:
+            connections[alias].close()
+
+    thread = threading.Thread(target=seed)
+    thread.start()
+    try:
+        waiting = []
+        for _ in range(600):  # a failure guard only: the seed stops on the lock however slow the machine is
+            monitor_cursor.execute(
+                "SELECT id, info FROM information_schema.processlist WHERE db = %s AND info LIKE 'LOAD DATA%%'"
+                " AND state LIKE '%%metadata lock%%'",
+                [db.name],
+            )
+            waiting = monitor_cursor.fetchall()
+            if waiting or not thread.is_alive():
+                break
+            time.sleep(0.1)
+        assert waiting, f"the seed never waited in LOAD DATA: {results}"
+        monitor_cursor.execute("SELECT id FROM information_schema.processlist WHERE db = %s", [db.name])
+        nova = min(row[0] for row in monitor_cursor.fetchall() if row[0] not in ours)
+        monitor_cursor.execute(f"KILL CONNECTION {int(nova)}")
+    finally:
+        locker.cursor().execute("UNLOCK TABLES")
+        thread.join()
+        locker.close()
+        monitor.close()
+    (result,) = results
+    assert result.code == 255 and len(result.err.splitlines()) == 1, result.err
+    assert "Traceback" not in result.err
+    for table in ("instances", "fixed_ips", "users", "instance_metadata", "instance_types"):
+        assert db.fetchall(f"SELECT COUNT(*) FROM {table}") == [(0,)], table
+    assert call("seed_demo", "--instances", 300, database=alias).code == 0  # nothing left to refuse a rerun

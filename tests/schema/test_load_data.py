@@ -8,12 +8,13 @@ refuse in an INSERT is refused, never cut.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import struct
 
 import pytest
-from django.db import connections
-from django.db.utils import DataError
+from django.db import connections, transaction
+from django.db.utils import DataError, OperationalError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -58,7 +59,7 @@ def scratch(make_db, nova_db_alias):
 
 def load(alias, table, rows, *, fastest):
     dialect = dialect_for(connections[alias])
-    with dialect.bulk_session(fastest=fastest) as session:
+    with dialect.bulk_connection(), dialect.bulk_session(fastest=fastest) as session:
         session.send(session.encode(table, COLUMNS, rows))
         return session.method
 
@@ -121,3 +122,49 @@ def test_values_without_an_exact_spelling_in_the_file_go_through_insert(scratch)
     load(alias, "by_file", rows, fastest=True)
     load(alias, "by_insert", rows, fastest=False)
     assert stored(db, "by_file") == stored(db, "by_insert") == [(1, b"a\\b\x00", b"\t", None, 0.1, None, None, 0, 0, 0)]
+
+
+class CallerFailed(Exception):
+    pass
+
+
+def test_load_data_commits_with_the_callers_transaction_on_its_connection(scratch):
+    """The file's rows are written in the caller's transaction: rolled back with it, committed with it."""
+    db, alias = scratch
+    connection = connections[alias]
+    dialect = dialect_for(connection)
+    row = (1, "a", "b", None, None, None, None, True, 1, 1)
+    with dialect.bulk_connection():
+        with pytest.raises(CallerFailed), transaction.atomic(using=alias):
+            connection.cursor().execute("INSERT INTO by_insert (id) VALUES (7)")
+            with dialect.bulk_session() as session:
+                session.send(session.encode("by_file", COLUMNS, [row]))
+            raise CallerFailed  # after the load
+        assert db.fetchall("SELECT COUNT(*) FROM by_file") == db.fetchall("SELECT COUNT(*) FROM by_insert") == [(0,)]
+        with transaction.atomic(using=alias):
+            connection.cursor().execute("INSERT INTO by_insert (id) VALUES (7)")
+            with dialect.bulk_session() as session:
+                session.send(session.encode("by_file", COLUMNS, [row]))
+                assert session.method == "LOAD DATA LOCAL INFILE"
+            assert db.fetchall("SELECT COUNT(*) FROM by_file") == [(0,)]  # not committed on its own
+    assert db.fetchall("SELECT COUNT(*) FROM by_file") == db.fetchall("SELECT COUNT(*) FROM by_insert") == [(1,)]
+
+
+def test_local_infile_is_on_only_inside_bulk_connection(scratch):
+    """Outside ``bulk_connection`` (or already in a transaction) the connection keeps local_infile off: INSERTs."""
+    db, alias = scratch
+    connection = connections[alias]
+    dialect = dialect_for(connection)
+    rows = [(1, "a", "b", None, None, None, None, True, 1, 1)]
+    with dialect.bulk_connection():
+        assert connection.settings_dict["OPTIONS"].get("local_infile") is True
+    # without bulk_connection; with it, but inside a transaction (the connection cannot be reopened there)
+    for outer, inner in ((contextlib.nullcontext(), contextlib.nullcontext()), (transaction.atomic(using=alias), None)):
+        with outer, inner or dialect.bulk_connection(), dialect.bulk_session() as session:
+            assert not connection.settings_dict["OPTIONS"].get("local_infile")
+            assert session.method == "multi-row INSERT" and "without local_infile" in session.note
+            session.send(session.encode("by_file", COLUMNS, rows))
+        db.execute("DELETE FROM by_file")
+    # a LOAD DATA LOCAL on such a connection is refused by the client
+    with pytest.raises(OperationalError, match="local infile"), connection.cursor() as cursor:
+        cursor.execute("LOAD DATA LOCAL INFILE '/dev/null' INTO TABLE by_file")
