@@ -125,8 +125,10 @@ def scrapes(backend: str, runs: int) -> None:
     median, p95 = statistics.median(times), statistics.quantiles(times, n=20)[-1]
     flag = "" if p95 < TARGET_MS else f"  (over {TARGET_MS} ms)"
     print(f"{backend}: first scrape (computes every figure) {first:.0f} ms")
-    print(f"{backend}: warm scrape median {median:.1f} ms, p95 {p95:.1f} ms over {runs}, "
-          f"{queries} queries to the Nova database{flag}")
+    print(
+        f"{backend}: warm scrape median {median:.1f} ms, p95 {p95:.1f} ms over {runs}, "
+        f"{queries} queries to the Nova database{flag}"
+    )
     print(f"{backend}: scrape with every figure stale (refresh in the background) {stale:.1f} ms")
 
 
@@ -149,8 +151,10 @@ def console(backend: str) -> None:
     ms = timed(read)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    print(f"{backend}: console SELECT * FROM instances: {len(result.rows)} rows shown (truncated={result.truncated}) "
-          f"in {ms:.0f} ms, peak Python memory {peak / 2**20:.1f} MiB")
+    print(
+        f"{backend}: console SELECT * FROM instances: {len(result.rows)} rows shown (truncated={result.truncated}) "
+        f"in {ms:.0f} ms, peak Python memory {peak / 2**20:.1f} MiB"
+    )
 
 
 def child(backend: str, instances: int, runs: int, reuse: bool) -> None:
