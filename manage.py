@@ -52,6 +52,13 @@ def main():
         # A bad DATABASE_URL / NOVA_DATABASE_URL / setting: one line, exit 2.
         sys.stderr.write(f"error: {exc}\n")
         sys.exit(2)
+    except ModuleNotFoundError as exc:
+        module = os.environ["DJANGO_SETTINGS_MODULE"]
+        if not exc.name or not (module == exc.name or module.startswith(exc.name + ".")):
+            raise
+        # A typo in DJANGO_SETTINGS_MODULE: one line, exit 2 (not a traceback and 1).
+        sys.stderr.write(f"error: DJANGO_SETTINGS_MODULE={module} cannot be imported (no module named {exc.name})\n")
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -79,3 +79,15 @@ def test_check_still_loads_the_whole_project(run_manage):
     assert traced.returncode == 0, traced.stderr
     loaded = {line.split("|")[-1].strip() for line in traced.stderr.splitlines() if line.startswith("import time:")}
     assert "django.contrib.admin" in loaded and "inventory.console" in loaded
+
+
+@pytest.mark.parametrize("command", ["db_version", "db_drift", "check"])
+@pytest.mark.parametrize(
+    ("module", "missing"), [("novaweb.settingz", "novaweb.settingz"), ("novawebx.settings", "novawebx")]
+)
+def test_a_settings_module_that_does_not_exist_is_one_line_and_exit_2(run_manage, command, module, missing):
+    proc = run_manage(command, env={"DJANGO_SETTINGS_MODULE": module})
+    assert proc.returncode == 2
+    assert (
+        proc.stderr.strip() == f"error: DJANGO_SETTINGS_MODULE={module} cannot be imported (no module named {missing})"
+    )
