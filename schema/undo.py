@@ -25,6 +25,7 @@ from .dialects.postgresql import name_literal
 from .diff import diff
 from .engine import Comparison, own_tables
 from .introspect import introspect
+from .operations import DropTable
 from .plan import Step, apply_statements, build_plan
 from .schema import Index, Schema
 from .schema_json import schema_from_dict
@@ -200,6 +201,10 @@ class UndoSQL:
     def after_insert(self, table) -> list[str]:
         return []
 
+    def keeping_dangling_references(self, statements: list[Statement]) -> list[Statement]:
+        """``statements`` that drop a table the restored schema's foreign keys still name."""
+        return statements
+
 
 class MySQLUndoSQL(UndoSQL):
     """MySQL / MariaDB: ``UPDATE ... JOIN``; ``ADD COLUMN ... AFTER`` puts a column back in place."""
@@ -212,6 +217,16 @@ class MySQLUndoSQL(UndoSQL):
         sets = ", ".join(f"{q(table)}.{q(c)} = b.{q(c)}" for c in columns)
         match = " AND ".join(f"{q(table)}.{q(k)} = b.{q(k)}" for k in key)
         return f"UPDATE {q(table)} JOIN {q(backup)} AS b ON {match} SET {sets}"
+
+    def keeping_dangling_references(self, statements: list[Statement]) -> list[Statement]:
+        # The schema the sync started from had foreign keys naming a table that was not there
+        # (dropped with foreign_key_checks off): InnoDB refuses to drop a table they name, unless
+        # the checks are off again for the drop. Only the undo does this, never a sync.
+        return [
+            Statement("SET SESSION foreign_key_checks = 0"),
+            *statements,
+            Statement("SET SESSION foreign_key_checks = 1"),
+        ]
 
 
 class PostgreSQLUndoSQL(UndoSQL):
@@ -257,9 +272,15 @@ def run_undo(connection, plan: UndoPlan, record, *, warn) -> list[str]:
     ran = []
     for name, count, loss in back_up(connection, plan.losses):
         warn(f"Backed up {count} rows for '{loss.operation.description}' into {name}")
+    # Tables the restored schema's foreign keys name without having them (dropped with the checks off).
+    dangling = {fk.ref_table for t in before.tables.values() for fk in t.foreign_keys} - set(before.tables)
+    sql = undo_sql(connection)
     for i, step in enumerate(plan.steps):
-        apply_statements(connection, step.statements, warn=warn)
-        ran += [s.sql for s in step.statements]
+        statements = step.statements
+        if isinstance(step.operation, DropTable) and step.operation.table in dangling:
+            statements = sql.keeping_dangling_references(statements)
+        apply_statements(connection, statements, warn=warn)
+        ran += [s.sql for s in statements]
         for copy_back in plan.copy_backs.get(i, []):
             statements = copy_back_statements(connection, copy_back, before)
             apply_statements(connection, [Statement(sql) for sql in statements], warn=warn)
