@@ -28,6 +28,10 @@ def name_literal(name: str) -> str:
     return "E'" + name.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+#: The pseudo-types of CREATE TABLE and the column types they stand for (ALTER ... TYPE needs these).
+SERIAL_STORAGE = {"serial": "integer", "bigserial": "bigint", "smallserial": "smallint"}
+
+
 def serial_sequence(default: str | None) -> str | None:
     """The sequence a column default draws from (``nextval('s'::regclass)``), its schema left out."""
     match = _NEXTVAL.fullmatch(default or "")
@@ -242,12 +246,13 @@ class PostgreSQLDialect(PostgreSQLTypes, Dialect):
             # An explicit cast (USING) cuts a too-long string silently; the assignment cast
             # that ALTER TYPE uses without one fails instead. So USING only where no
             # assignment cast exists (text to a number, across families).
+            to_type = SERIAL_STORAGE.get(after.ddl_type, after.ddl_type)  # serial is no type ALTER knows
             using = (
                 ""
                 if type_rules.assignment_cast(self, before.type, after.type)
-                else (f" USING {quote(after.name)}::{after.ddl_type}")
+                else (f" USING {quote(after.name)}::{to_type}")
             )
-            statements.append(f"{alter} TYPE {after.ddl_type}{using}")
+            statements.append(f"{alter} TYPE {to_type}{using}")
         if before.nullable != after.nullable:
             statements.append(f"{alter} {'DROP NOT NULL' if after.nullable else 'SET NOT NULL'}")
         if before.default != after.default:
