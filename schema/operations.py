@@ -223,7 +223,15 @@ class AlterPrimaryKey(Operation):
         return [cls(t, d.object, "contract", f"primary key of {t} to ({d.expected})", want=expected[t], have=live[t])]
 
     def must_follow(self, other):
-        return _column_change_follows(self, other)
+        if _column_change_follows(self, other):
+            return True
+        # a key an auto-increment column needs goes after that column stops auto-incrementing
+        return (
+            isinstance(other, AlterColumn)
+            and other.table == self.table
+            and other.change == "autoincrement"
+            and not _auto_increment_added(other)
+        )
 
     def apply(self, state, dialect):
         state.tables[self.table].primary_key = self.want.primary_key
@@ -237,6 +245,10 @@ class AlterPrimaryKey(Operation):
 
 
 # ---- columns ------------------------------------------------------------------------------
+def _auto_increment_added(op: Operation) -> bool:
+    return op.change == "autoincrement" and bool(getattr(op.want, "autoincrement", False))
+
+
 def _column_change_follows(op: Operation, other: Operation) -> bool:
     """A column change (drop, alter, primary key) runs after the constraints on it are dropped."""
     if isinstance(other, (DropIndex, DropUnique, DropCheck, DropForeignKey)) and other.touches(op.table, op.columns):
@@ -344,6 +356,9 @@ class AlterColumn(Operation):
 
     def must_follow(self, other):
         if _column_change_follows(self, other):
+            return True
+        # an auto-increment column must be a key (MySQL: error 1075): made one after its table's primary key
+        if _auto_increment_added(self) and isinstance(other, AlterPrimaryKey) and other.table == self.table:
             return True
         # one column's changes in phase order: relax/widen before tighten/narrow
         return (
@@ -556,7 +571,9 @@ def _reference_made_by(op: Operation, ref_table: str, ref_columns) -> bool:
     the column as it must be, or the key on it (MySQL and PostgreSQL refuse a reference without)."""
     if isinstance(op, CreateTable):
         return op.table == ref_table
-    return isinstance(op, (AddColumn, AlterColumn, CreateIndex, AddUnique)) and op.touches(ref_table, ref_columns)
+    return isinstance(op, (AddColumn, AlterColumn, CreateIndex, AddUnique, AlterPrimaryKey)) and op.touches(
+        ref_table, ref_columns
+    )
 
 
 class DropForeignKey(Operation):

@@ -247,8 +247,10 @@ class MySQLDialect(MySQLTypes, Dialect):
         return [f"ALTER TABLE {quote(table)} MODIFY {self.column_definition(quote, after)}"]
 
     def alter_primary_key_sql(self, quote, before, after):
-        columns = ", ".join(map(quote, after.primary_key))
-        return [f"ALTER TABLE {quote(after.name)} DROP PRIMARY KEY, ADD PRIMARY KEY ({columns})"]
+        changes = ["DROP PRIMARY KEY"] if before.primary_key else []
+        if after.primary_key:
+            changes.append(f"ADD PRIMARY KEY ({', '.join(map(quote, after.primary_key))})")
+        return [f"ALTER TABLE {quote(after.name)} {', '.join(changes)}"]
 
     def create_index_online(self, quote, table, index):
         unique = "UNIQUE " if index.unique else ""

@@ -122,10 +122,14 @@ class DDLTemplates:
         raise NotImplementedError(f"{self.vendor} rebuilds the table instead")
 
     def alter_primary_key_sql(self, quote, before: Table, after: Table) -> list[str]:
-        return [
-            f"ALTER TABLE {quote(after.name)} DROP CONSTRAINT {quote(before.primary_key_name)}",
-            f"ALTER TABLE {quote(after.name)} ADD PRIMARY KEY ({', '.join(map(quote, after.primary_key))})",
-        ]
+        """Drop the live primary key (if the table has one), then add the wanted one (if any)."""
+        statements = []
+        if before.primary_key:
+            statements.append(f"ALTER TABLE {quote(after.name)} DROP CONSTRAINT {quote(before.primary_key_name)}")
+        if after.primary_key:  # none when an undo takes the table back to having none
+            columns = ", ".join(map(quote, after.primary_key))
+            statements.append(f"ALTER TABLE {quote(after.name)} ADD PRIMARY KEY ({columns})")
+        return statements
 
     def drop_check_sql(self, quote, table: str, check: Check) -> str:
         return self.sql_drop_check.format(table=quote(table), name=quote(check.name))

@@ -53,3 +53,33 @@ def test_sync_recreates_missing_tables_after_what_they_reference(backend, make_d
     assert synced.code == 0, synced.err
     assert nova_tables(catalog(db)) == nova_tables(reference)
     assert call("db_drift", database=alias).code == 0
+
+
+#: How an operator loses a primary key on each backend (PostgreSQL: with the foreign keys on it).
+DROP_PRIMARY_KEY = {
+    "postgresql": ("aggregates", "ALTER TABLE aggregates DROP CONSTRAINT aggregates_pkey CASCADE"),
+    "mysql": ("agent_builds", "ALTER TABLE agent_builds MODIFY id INT NOT NULL, DROP PRIMARY KEY"),
+}
+
+
+@pytest.mark.parametrize("backend", sorted(DROP_PRIMARY_KEY))
+def test_a_dropped_primary_key_is_put_back_before_what_needs_it(backend, make_db, db_factory, nova_db_alias):
+    """The key comes back first, then the auto-increment (MySQL needs a key for it) and the foreign
+    keys that reference it (PostgreSQL dropped them with it): the dump's catalog again."""
+    reference = catalog(db_factory(backend, "dump"))
+    db = make_db("dump")
+    table, sql = DROP_PRIMARY_KEY[backend]
+    db.execute(sql)
+    alias = nova_db_alias(db)
+    assert not catalog(db)[table]["primary_key"]
+
+    synced = call("db_sync", database=alias)
+
+    assert synced.code == 0, synced.err
+    assert nova_tables(catalog(db)) == nova_tables(reference)
+    assert call("db_drift", database=alias).code == 0
+
+    if backend == "mysql":  # and back: db_undo takes the key away again (the auto-increment first)
+        undone = call("db_undo", database=alias, last=True)
+        assert undone.code == 0, undone.err
+        assert not catalog(db)[table]["primary_key"]
