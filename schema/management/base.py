@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
+import traceback
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -177,14 +178,18 @@ class NovaCommand(BaseCommand):
             handle_default_options(options)
             self.execute(*args, **cmd_options)
         except CommandError as exc:
-            if options is not None and options.traceback:
-                raise
+            if options is not None and options.traceback:  # the traceback asked for, the code all the same
+                traceback.print_exc()
+                sys.exit(exc.returncode)
             if options is None and _offers_json(parser) and _wants_json(argv):
                 self.stdout.write(json.dumps({"error": str(exc), "exit_code": exc.returncode}, indent=2))
             line = failure_line(exc)
             if line:
                 self.stderr.write(line)
             sys.exit(exc.returncode)
+        except Exception:  # noqa: BLE001 -- only with --traceback does an unexpected error get here
+            traceback.print_exc()
+            sys.exit(EXIT_UNEXPECTED)
         finally:
             with contextlib.suppress(ImproperlyConfigured):  # settings never loaded
                 connections.close_all()

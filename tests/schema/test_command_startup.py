@@ -91,3 +91,19 @@ def test_a_settings_module_that_does_not_exist_is_one_line_and_exit_2(run_manage
     assert (
         proc.stderr.strip() == f"error: DJANGO_SETTINGS_MODULE={module} cannot be imported (no module named {missing})"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (("db_version",), 255),  # unreachable database
+        (("db_drift", "--format", "json"), 255),
+        (("db_sync", "--plan", "/nonexistent/plan.json"), 2),
+    ],
+)
+def test_traceback_shows_the_traceback_and_keeps_the_exit_code(run_manage, args, code):
+    unreachable = {"NOVA_DATABASE_URL": "mysql://root@127.0.0.1:1/nova"} if code == 255 else {}
+    plain = run_manage(*args, env=unreachable)
+    traced = run_manage(*args, "--traceback", env=unreachable)
+    assert plain.returncode == traced.returncode == code, (plain.stderr, traced.stderr)
+    assert "Traceback" not in plain.stderr and "Traceback (most recent call last)" in traced.stderr
