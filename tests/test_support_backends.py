@@ -27,7 +27,11 @@ def test_dump_loads_into_fresh_database(make_db):
     flavors = rows(db, "instance_types", "id")
     assert len(flavors) == 5
     assert db.fetchall("SELECT name FROM instance_types ORDER BY flavorid") == [
-        ("m1.tiny",), ("m1.small",), ("m1.medium",), ("m1.large",), ("m1.xlarge",)
+        ("m1.tiny",),
+        ("m1.small",),
+        ("m1.medium",),
+        ("m1.large",),
+        ("m1.xlarge",),
     ]
 
 
@@ -43,9 +47,7 @@ def test_catalog_sees_foreign_keys(make_db, backend):
         assert composite in fks
         assert len(schema["user_project_role_association"]["fk_names"]) == 1
     assert schema["instances"]["foreign_keys"] == []
-    assert (("instance_id",), "instances", ("id",)) in (
-        schema["security_group_instance_association"]["foreign_keys"]
-    )
+    assert (("instance_id",), "instances", ("id",)) in (schema["security_group_instance_association"]["foreign_keys"])
 
 
 def test_empty_database_is_empty(make_db):

@@ -10,8 +10,17 @@ from .models import QueryLog
 
 @admin.register(QueryLog)
 class QueryLogAdmin(admin.ModelAdmin):
-    list_display = ("started_at", "username", "kind", "report", "duration_ms", "rows", "truncated", "short_sql",
-                    "error")
+    list_display = (
+        "started_at",
+        "username",
+        "kind",
+        "report",
+        "duration_ms",
+        "rows",
+        "truncated",
+        "short_sql",
+        "error",
+    )
     list_filter = ("kind", "truncated", "started_at")
     search_fields = ("=username", "sql")
     date_hierarchy = "started_at"

@@ -50,8 +50,17 @@ DENIED_FUNCTIONS = frozenset(
     {"ts_stat", "load_file", "current_query", "sys_eval", "sys_exec", "load_extension", "readfile", "writefile"}
 )
 DENIED_FUNCTION_PREFIXES = (
-    "query_to_xml", "table_to_xml", "cursor_to_xml", "schema_to_xml", "database_to_xml",
-    "dblink", "lo_", "pg_read_", "pg_ls_", "pg_stat_", "pg_file",
+    "query_to_xml",
+    "table_to_xml",
+    "cursor_to_xml",
+    "schema_to_xml",
+    "database_to_xml",
+    "dblink",
+    "lo_",
+    "pg_read_",
+    "pg_ls_",
+    "pg_stat_",
+    "pg_file",
 )
 
 
@@ -137,7 +146,7 @@ def _check_text(sql: str) -> None:
         if column in lowered:
             raise Refused(f"the column {column} is hidden: the console never reads it")
     if re.search(r"\bu&\s*[\"']", lowered):
-        raise Refused("Unicode-escaped names (U&\"...\") are not accepted: write names plainly")
+        raise Refused('Unicode-escaped names (U&"...") are not accepted: write names plainly')
     if re.search(r"\binto\s+(outfile|dumpfile)\b", lowered):
         raise Refused("the console does not write files on the server (INTO OUTFILE): use the CSV button")
 

@@ -7,8 +7,18 @@ from datetime import datetime
 from .models import QueryLog
 
 
-def record(request, sql: str, kind: str, *, started_at: datetime, duration_ms: int = 0, rows: int = 0,
-           truncated: bool = False, error: str = "", report: str = "") -> QueryLog:
+def record(
+    request,
+    sql: str,
+    kind: str,
+    *,
+    started_at: datetime,
+    duration_ms: int = 0,
+    rows: int = 0,
+    truncated: bool = False,
+    error: str = "",
+    report: str = "",
+) -> QueryLog:
     user = request.user
     return QueryLog.objects.create(
         user=user if user.is_authenticated else None,

@@ -74,8 +74,9 @@ def run(sql: str, params=None, *, max_rows: int, alias: str = READONLY_ALIAS, is
         return Result(columns, rows[:max_rows], truncated, int((time.monotonic() - started) * 1000))
 
 
-def stream(sql: str, params=None, *, max_rows: int, alias: str = READONLY_ALIAS, is_query: bool = True,
-           on_close=None) -> Iterator[tuple]:
+def stream(
+    sql: str, params=None, *, max_rows: int, alias: str = READONLY_ALIAS, is_query: bool = True, on_close=None
+) -> Iterator[tuple]:
     """The column names, then each row (at most ``max_rows``), read batch by batch.
 
     ``on_close(rows, truncated, error)`` is called once the stream ends, however it ends.

@@ -68,8 +68,16 @@ def _run(request, sql: str, kind: str, *, is_query: bool, report: str = "") -> t
         duration = int((time.monotonic() - started) * 1000)
         record(request, sql, kind, started_at=started_at, duration_ms=duration, error=str(exc), report=report)
         return None, str(exc)
-    record(request, sql, kind, started_at=started_at, duration_ms=result.duration_ms, rows=len(result.rows),
-           truncated=result.truncated, report=report)
+    record(
+        request,
+        sql,
+        kind,
+        started_at=started_at,
+        duration_ms=result.duration_ms,
+        rows=len(result.rows),
+        truncated=result.truncated,
+        report=report,
+    )
     return result, ""
 
 
@@ -89,8 +97,17 @@ def _csv_response(request, sql: str, filename: str, *, is_query: bool, report: s
     started_at, started = _now(), time.monotonic()
 
     def logged(rows, truncated, error):
-        record(request, sql, QueryLog.Kind.CSV, started_at=started_at, rows=rows, truncated=truncated,
-               duration_ms=int((time.monotonic() - started) * 1000), error=str(error or ""), report=report)
+        record(
+            request,
+            sql,
+            QueryLog.Kind.CSV,
+            started_at=started_at,
+            rows=rows,
+            truncated=truncated,
+            duration_ms=int((time.monotonic() - started) * 1000),
+            error=str(error or ""),
+            report=report,
+        )
 
     rows = runner.stream(sql, max_rows=settings.NOVA_CONSOLE_CSV_MAX_ROWS, is_query=is_query, on_close=logged)
     header = next(rows)  # runs the statement: QueryFailed reaches the caller
@@ -159,8 +176,9 @@ def report_view(request, slug):
     sql = report.sql_for(_vendor())
     explain = request.GET.get("explain") == "1"
     if explain:
-        result, error = _run(request, runner.explain_sql(sql, _vendor()), QueryLog.Kind.EXPLAIN,
-                             is_query=False, report=slug)
+        result, error = _run(
+            request, runner.explain_sql(sql, _vendor()), QueryLog.Kind.EXPLAIN, is_query=False, report=slug
+        )
     else:
         result, error = _run(request, sql, QueryLog.Kind.REPORT, is_query=True, report=slug)
     context = _context(request, report.title, report=report, sql=sql, result=result, error=error, explain=explain)

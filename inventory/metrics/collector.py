@@ -26,7 +26,8 @@ class NovaCollector:
         drift = FIGURES["drift"].get()
         if drift is not None:
             yield GaugeMetricFamily(
-                "novaweb_schema_drift_differences", "differences between the live schema and the models (db_drift)",
+                "novaweb_schema_drift_differences",
+                "differences between the live schema and the models (db_drift)",
                 value=drift,
             )
 
@@ -64,7 +65,8 @@ class NovaCollector:
         if pending is None:
             return
         backlog = GaugeMetricFamily(
-            "novaweb_data_migration_pending_rows", "rows each online data migration still has to fix",
+            "novaweb_data_migration_pending_rows",
+            "rows each online data migration still has to fix",
             labels=["migration"],
         )
         for name, n in sorted(pending.items()):

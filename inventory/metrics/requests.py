@@ -9,12 +9,12 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 #: novaweb's own registry (not prometheus_client's global one): the view serves exactly this.
 REGISTRY = CollectorRegistry(auto_describe=True)
 
-REQUESTS = Counter(
-    "novaweb_http_requests", "HTTP requests handled", ["view", "method", "status"], registry=REGISTRY
-)
+REQUESTS = Counter("novaweb_http_requests", "HTTP requests handled", ["view", "method", "status"], registry=REGISTRY)
 LATENCY = Histogram(
-    "novaweb_http_request_duration_seconds", "time to handle a request (until the response starts)",
-    ["view"], registry=REGISTRY,
+    "novaweb_http_request_duration_seconds",
+    "time to handle a request (until the response starts)",
+    ["view"],
+    registry=REGISTRY,
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 

@@ -85,7 +85,8 @@ def test_every_evasion_is_refused(sql, vendor):
 
 @pytest.mark.parametrize(
     ("vendor", "sql"),
-    [("postgresql", s) for s in PG_EVASIONS] + [("mysql", s) for s in MYSQL_EVASIONS]
+    [("postgresql", s) for s in PG_EVASIONS]
+    + [("mysql", s) for s in MYSQL_EVASIONS]
     + [("sqlite", s) for s in SQLITE_EVASIONS],
 )
 def test_dialect_evasions_are_refused(vendor, sql):
@@ -130,14 +131,16 @@ def _quoted(name: str, vendor: str, style: int) -> str:
     wrapper=st.sampled_from(
         ["{c}", "upper({c})", "coalesce({c}, '')", "{c} || 'x'", "length({c})", "max({c})", "({c})"]
     ),
-    shape=st.sampled_from([
-        "SELECT {e} FROM users {a}",
-        "SELECT {e} AS v FROM users AS {a}",
-        "SELECT v FROM (SELECT {e} AS v FROM users {a}) t",
-        "SELECT id FROM users {a} WHERE {e} IS NOT NULL",
-        "SELECT id FROM users {a} ORDER BY {e}",
-        "SELECT id FROM instances WHERE user_id IN (SELECT id FROM users {a} GROUP BY id, {e})",
-    ]),
+    shape=st.sampled_from(
+        [
+            "SELECT {e} FROM users {a}",
+            "SELECT {e} AS v FROM users AS {a}",
+            "SELECT v FROM (SELECT {e} AS v FROM users {a}) t",
+            "SELECT id FROM users {a} WHERE {e} IS NOT NULL",
+            "SELECT id FROM users {a} ORDER BY {e}",
+            "SELECT id FROM instances WHERE user_id IN (SELECT id FROM users {a} GROUP BY id, {e})",
+        ]
+    ),
 )
 def test_any_spelling_of_a_hidden_column_in_any_position_is_refused(column, case, style, vendor, alias, wrapper, shape):
     cased = "".join(ch.upper() if flip else ch for ch, flip in zip(column, case + case, strict=False))

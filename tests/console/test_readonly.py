@@ -129,8 +129,9 @@ def test_the_row_cap_keeps_the_first_rows_and_says_there_are_more(readonly, cap)
 
 def test_a_stream_stops_at_its_cap_and_reports_how_it_ended(readonly):
     ended = []
-    rows = list(runner.stream("SELECT id FROM instances ORDER BY id", max_rows=5,
-                              on_close=lambda *args: ended.append(args)))
+    rows = list(
+        runner.stream("SELECT id FROM instances ORDER BY id", max_rows=5, on_close=lambda *args: ended.append(args))
+    )
     assert rows[0] == ("id",) and len(rows) == 6
     assert ended == [(5, True, None)]
 

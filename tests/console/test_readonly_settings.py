@@ -20,8 +20,11 @@ SHOW = (
         ({}, "file:{tmp}/nova.sqlite3?mode=ro"),
         ({"NOVA_REPLICA_DATABASE_URL": "sqlite:///{tmp}/replica.sqlite3"}, "file:{tmp}/replica.sqlite3?mode=ro"),
         (
-            {"NOVA_REPLICA_DATABASE_URL": "sqlite:///{tmp}/replica.sqlite3",
-             "NOVA_READONLY_DATABASE_URL": "sqlite:///{tmp}/console.sqlite3", "NOVA_CONSOLE_TIMEOUT": "2.5"},
+            {
+                "NOVA_REPLICA_DATABASE_URL": "sqlite:///{tmp}/replica.sqlite3",
+                "NOVA_READONLY_DATABASE_URL": "sqlite:///{tmp}/console.sqlite3",
+                "NOVA_CONSOLE_TIMEOUT": "2.5",
+            },
             "file:{tmp}/console.sqlite3?mode=ro",
         ),
     ],
@@ -37,12 +40,15 @@ def test_the_alias_is_built_from_the_most_specific_url(run_manage, tmp_path, env
 
 
 def test_server_settings_are_set_at_connect_time():
-    pg = readonly_database({"ENGINE": "django.db.backends.postgresql", "NAME": "nova", "OPTIONS": {}},
-                           timeout_seconds=2.5)
+    pg = readonly_database(
+        {"ENGINE": "django.db.backends.postgresql", "NAME": "nova", "OPTIONS": {}}, timeout_seconds=2.5
+    )
     assert pg["OPTIONS"]["options"] == "-c default_transaction_read_only=on -c statement_timeout=2500"
     mysql = readonly_database({"ENGINE": "django.db.backends.mysql", "NAME": "nova", "OPTIONS": {"charset": "utf8"}})
     assert mysql["OPTIONS"] == {
-        "charset": "utf8", "init_command": "SET SESSION TRANSACTION READ ONLY", "multi_statements": False
+        "charset": "utf8",
+        "init_command": "SET SESSION TRANSACTION READ ONLY",
+        "multi_statements": False,
     }
     original = {"ENGINE": "django.db.backends.sqlite3", "NAME": "/srv/nova db.sqlite3", "OPTIONS": {}}
     assert readonly_database(original)["NAME"] == "file:/srv/nova%20db.sqlite3?mode=ro"

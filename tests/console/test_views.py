@@ -116,12 +116,15 @@ def test_each_saved_report_runs_explains_and_exports(console, readonly):
 
 def test_the_reports_count_what_the_database_holds(console, readonly):
     by_host = console.get(f"{CONSOLE}reports/instances-by-host-and-state/").context["result"]
-    assert sum(row[2] for row in by_host.rows) == readonly.fetchall(
-        f"SELECT COUNT(*) FROM instances WHERE {live(readonly)}")[0][0]
+    assert (
+        sum(row[2] for row in by_host.rows)
+        == readonly.fetchall(f"SELECT COUNT(*) FROM instances WHERE {live(readonly)}")[0][0]
+    )
     without_ip = console.get(f"{CONSOLE}reports/instances-without-ip/").context["result"]
     expected = readonly.fetchall(
         f"SELECT uuid FROM instances i WHERE ({live(readonly)}) AND i.id NOT IN "
-        f"(SELECT instance_id FROM fixed_ips WHERE instance_id IS NOT NULL AND ({live(readonly)})) ORDER BY id")
+        f"(SELECT instance_id FROM fixed_ips WHERE instance_id IS NOT NULL AND ({live(readonly)})) ORDER BY id"
+    )
     assert [row[0] for row in without_ip.rows] == [uuid for (uuid,) in expected]
     waiting = dict(console.get(f"{CONSOLE}reports/soft-deleted-waiting/").context["result"].rows)
     true = "true" if readonly.backend == "postgresql" else "1"

@@ -293,8 +293,11 @@ def run_while_replay_is_paused(pair, tmp_path, *args):
     with pair.replay_paused():
         proc = subprocess.Popen(
             [sys.executable, str(REPO_ROOT / "manage.py"), *args],
-            cwd=REPO_ROOT, env=_archive_env(pair, tmp_path), text=True,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            cwd=REPO_ROOT,
+            env=_archive_env(pair, tmp_path),
+            text=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
         reader.start()
@@ -319,8 +322,17 @@ def test_archive_with_max_replica_lag_waits_while_replay_is_paused(pair, tmp_pat
         )
     pair.wait_caught_up()
     code, out, lines = run_while_replay_is_paused(
-        pair, tmp_path, "db_archive_deleted_rows", "--until-complete", "--max_rows", "1", "--sleep", "0.2",
-        "--max-replica-lag", "1", "--verbose",
+        pair,
+        tmp_path,
+        "db_archive_deleted_rows",
+        "--until-complete",
+        "--max_rows",
+        "1",
+        "--sleep",
+        "0.2",
+        "--max-replica-lag",
+        "1",
+        "--verbose",
     )
     err = "".join(lines)
     assert code == 1, (out, err)  # rows archived
@@ -342,9 +354,7 @@ def test_archive_with_max_replica_lag_waits_while_replay_is_paused(pair, tmp_pat
 def test_online_data_migrations_with_max_replica_lag_wait_while_replay_is_paused(pair, tmp_path):
     pair.execute("UPDATE instance_types SET deleted = NULL WHERE id IN (2, 3)")
     pair.wait_caught_up()
-    code, out, lines = run_while_replay_is_paused(
-        pair, tmp_path, "db_online_data_migrations", "--max-replica-lag", "1"
-    )
+    code, out, lines = run_while_replay_is_paused(pair, tmp_path, "db_online_data_migrations", "--max-replica-lag", "1")
     assert code == 0, (out, lines)  # nothing left to migrate
     assert any("replica caught up" in line for line in lines)
     assert pair.fetchall("primary", "SELECT COUNT(*) FROM instance_types WHERE deleted IS NULL") == [(0,)]
@@ -355,16 +365,18 @@ def test_online_data_migrations_with_max_replica_lag_run_on_a_replica_that_keeps
     pair.wait_caught_up()
     proc = subprocess.run(
         [sys.executable, str(REPO_ROOT / "manage.py"), "db_online_data_migrations", "--max-replica-lag", "1"],
-        cwd=REPO_ROOT, env=_archive_env(pair, tmp_path), text=True, capture_output=True, timeout=120,
+        cwd=REPO_ROOT,
+        env=_archive_env(pair, tmp_path),
+        text=True,
+        capture_output=True,
+        timeout=120,
     )
     assert proc.returncode == 0, (proc.stdout, proc.stderr)
     assert "waiting for the replica" not in proc.stderr
     assert pair.fetchall("primary", "SELECT deleted FROM instance_types WHERE id = 4") in ([(False,)], [(0,)])
 
 
-@pytest.mark.parametrize(
-    ("command", "code"), [("db_archive_deleted_rows", 2), ("db_online_data_migrations", 127)]
-)
+@pytest.mark.parametrize(("command", "code"), [("db_archive_deleted_rows", 2), ("db_online_data_migrations", 127)])
 @pytest.mark.parametrize("value", ["-1", "soon", "nan", ""])
 def test_max_replica_lag_bad_values_are_bad_input(pair, command, code, value):
     result = call(command, f"--max-replica-lag={value}", database="nova")
@@ -373,9 +385,7 @@ def test_max_replica_lag_bad_values_are_bad_input(pair, command, code, value):
     assert "max-replica-lag" in result.err
 
 
-@pytest.mark.parametrize(
-    ("command", "code"), [("db_archive_deleted_rows", 2), ("db_online_data_migrations", 127)]
-)
+@pytest.mark.parametrize(("command", "code"), [("db_archive_deleted_rows", 2), ("db_online_data_migrations", 127)])
 def test_max_replica_lag_without_a_replica_says_what_to_set(pair, command, code):
     from django.db import connections
 

@@ -206,9 +206,7 @@ ARGS_255 = {
 
 
 def _seed(db):
-    db.execute(
-        "INSERT INTO instances (deleted, uuid, hostname, instance_type_id) VALUES (0, 'a-uuid', 'existing', 1)"
-    )
+    db.execute("INSERT INTO instances (deleted, uuid, hostname, instance_type_id) VALUES (0, 'a-uuid', 'existing', 1)")
 
 
 @pytest.fixture

@@ -93,9 +93,7 @@ def _mysql_connect(database=None):
 def _pg_connect(database="postgres"):
     import psycopg
 
-    return psycopg.connect(
-        host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=database, autocommit=True
-    )
+    return psycopg.connect(host=PG_HOST, port=PG_PORT, user=PG_USER, dbname=database, autocommit=True)
 
 
 def _admin(backend, sql, params=None):
@@ -210,8 +208,21 @@ def load_reference_dump(db):
     if db.backend == "mysql":
         cmd = ["mariadb", f"-u{MYSQL_USER}", f"-h{MYSQL_HOST}", f"-P{MYSQL_PORT}", db.name]
     else:
-        cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", PG_HOST, "-p", str(PG_PORT),
-               "-U", PG_USER, "-d", db.name]
+        cmd = [
+            "psql",
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            PG_HOST,
+            "-p",
+            str(PG_PORT),
+            "-U",
+            PG_USER,
+            "-d",
+            db.name,
+        ]
     with dump.open("rb") as stdin:
         proc = subprocess.run(cmd, stdin=stdin, capture_output=True, timeout=120)
     if proc.returncode != 0:
@@ -232,8 +243,7 @@ def clone(db, tmp_dir):
         try:
             # CREATE DATABASE ... TEMPLATE refuses while anyone is connected to the source.
             conn.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
                 (db.name,),
             )
             conn.execute(f'CREATE DATABASE "{_check_name(new.name)}" TEMPLATE "{db.name}"')
@@ -309,8 +319,9 @@ def _drop_stale_once(backend):
     if backend == "mysql":
         names = [r[0] for r in _admin("mysql", "SHOW DATABASES LIKE 'novatest\\_%'")]
     else:
-        names = [r[0] for r in _admin(
-            "postgresql", "SELECT datname FROM pg_database WHERE datname LIKE 'novatest\\_%'")]
+        names = [
+            r[0] for r in _admin("postgresql", "SELECT datname FROM pg_database WHERE datname LIKE 'novatest\\_%'")
+        ]
     for name in names:
         match = _STALE_RE.match(name)
         if match and not _pid_alive(int(match.group(1))):
@@ -367,8 +378,7 @@ def _grouped(rows):
 
 def _catalog_sqlite(cur):
     cur.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' "
-        "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
     )
     tables = [r[0] for r in cur.fetchall()]
     result = {}

@@ -59,13 +59,18 @@ def connect(backend: str, side: str, database: str | None = None):
         import psycopg
 
         return psycopg.connect(
-            host="127.0.0.1", port=port, user="postgres", dbname=database or "postgres", autocommit=True,
+            host="127.0.0.1",
+            port=port,
+            user="postgres",
+            dbname=database or "postgres",
+            autocommit=True,
             connect_timeout=5,
         )
     import MySQLdb
 
-    conn = MySQLdb.connect(host="127.0.0.1", port=port, user="root", database=database or "", charset="utf8",
-                           connect_timeout=5)
+    conn = MySQLdb.connect(
+        host="127.0.0.1", port=port, user="root", database=database or "", charset="utf8", connect_timeout=5
+    )
     conn.autocommit(True)
     return conn
 
@@ -124,8 +129,21 @@ class PairDatabase:
         self.name = f"novatest_repl_{os.getpid()}_{next(_names)}"
         if backend == "postgresql":
             query(backend, "primary", f'CREATE DATABASE "{self.name}"')
-            cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", str(PORTS[backend][0]),
-                   "-U", "postgres", "-d", self.name]
+            cmd = [
+                "psql",
+                "-X",
+                "-q",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(PORTS[backend][0]),
+                "-U",
+                "postgres",
+                "-d",
+                self.name,
+            ]
         else:
             query(backend, "primary", f"CREATE DATABASE `{self.name}` CHARACTER SET utf8")
             cmd = ["mariadb", "--no-defaults", "-uroot", "-h127.0.0.1", f"-P{PORTS[backend][0]}", self.name]
