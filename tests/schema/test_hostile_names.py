@@ -151,8 +151,7 @@ def _run_script(db, script: str) -> None:
     if db.backend == "mysql":
         cmd = ["mariadb", f"-u{backends.MYSQL_USER}", f"-h{backends.MYSQL_HOST}", f"-P{backends.MYSQL_PORT}", db.name]
     else:
-        cmd = ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", backends.PG_HOST, "-p", str(backends.PG_PORT)]
-        cmd += ["-U", backends.PG_USER, "-d", db.name]
+        cmd = backends.psql_command(backends.PG_HOST, backends.PG_PORT, backends.PG_USER, db.name)
     proc = subprocess.run(cmd, input=script, text=True, capture_output=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
 

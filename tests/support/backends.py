@@ -195,6 +195,11 @@ def create_empty(backend, tmp_dir):
     return db
 
 
+def psql_command(host, port, user, dbname) -> list[str]:
+    """psql as an operator runs a script: no ~/.psqlrc, quiet, stopping at the first error."""
+    return ["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", host, "-p", str(port), "-U", user, "-d", dbname]
+
+
 def load_reference_dump(db):
     """Load the Nova Essex reference dump of ``db.backend`` into ``db``."""
     dump = DUMP_FILES[db.backend]
@@ -208,21 +213,7 @@ def load_reference_dump(db):
     if db.backend == "mysql":
         cmd = ["mariadb", f"-u{MYSQL_USER}", f"-h{MYSQL_HOST}", f"-P{MYSQL_PORT}", db.name]
     else:
-        cmd = [
-            "psql",
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            PG_HOST,
-            "-p",
-            str(PG_PORT),
-            "-U",
-            PG_USER,
-            "-d",
-            db.name,
-        ]
+        cmd = psql_command(PG_HOST, PG_PORT, PG_USER, db.name)
     with dump.open("rb") as stdin:
         proc = subprocess.run(cmd, stdin=stdin, capture_output=True, timeout=120)
     if proc.returncode != 0:

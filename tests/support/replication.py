@@ -20,7 +20,7 @@ import os
 import subprocess
 import time
 
-from tests.support.backends import DUMP_FILES, REPO_ROOT, TestDatabase
+from tests.support.backends import DUMP_FILES, REPO_ROOT, TestDatabase, psql_command
 
 SCRIPT = REPO_ROOT / "scripts" / "replication.sh"
 PORTS = {"postgresql": (5441, 5442), "mysql": (3341, 3342)}
@@ -129,21 +129,7 @@ class PairDatabase:
         self.name = f"novatest_repl_{os.getpid()}_{next(_names)}"
         if backend == "postgresql":
             query(backend, "primary", f'CREATE DATABASE "{self.name}"')
-            cmd = [
-                "psql",
-                "-X",
-                "-q",
-                "-v",
-                "ON_ERROR_STOP=1",
-                "-h",
-                "127.0.0.1",
-                "-p",
-                str(PORTS[backend][0]),
-                "-U",
-                "postgres",
-                "-d",
-                self.name,
-            ]
+            cmd = psql_command("127.0.0.1", PORTS[backend][0], "postgres", self.name)
         else:
             query(backend, "primary", f"CREATE DATABASE `{self.name}` CHARACTER SET utf8")
             cmd = ["mariadb", "--no-defaults", "-uroot", "-h127.0.0.1", f"-P{PORTS[backend][0]}", self.name]
