@@ -30,31 +30,14 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import SERVERS, drop_database, recreate_database  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-SERVERS = {"mysql": "mysql://root@127.0.0.1:3306", "postgresql": "postgres://postgres@127.0.0.1:5432"}
 
 
 def name(backend):
     return f"novabench_export_{backend}"
-
-
-def admin_connection(backend):
-    if backend == "mysql":
-        import MySQLdb
-
-        return MySQLdb.connect(host="127.0.0.1", user="root", port=3306, autocommit=True)
-    import psycopg
-
-    return psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True)
-
-
-def drop_database(backend, create=False):
-    connection = admin_connection(backend)
-    cursor = connection.cursor()
-    cursor.execute(f"DROP DATABASE IF EXISTS {name(backend)}" + (" WITH (FORCE)" if backend == "postgresql" else ""))
-    if create:
-        cursor.execute(f"CREATE DATABASE {name(backend)}" + (" CHARACTER SET utf8" if backend == "mysql" else ""))
-    connection.close()
 
 
 def peak_mb() -> float:
@@ -89,7 +72,7 @@ def seed(backend, instances, reuse):
     except DatabaseError:
         pass
     connections["nova"].close()
-    drop_database(backend, create=True)
+    recreate_database(backend, name(backend))
     call_command("db_sync", verbosity=0)
     started = time.monotonic()
     DemoCloud(connections["nova"], instances=instances, seed=42).build()
@@ -173,7 +156,7 @@ def main() -> int:
             for fmt in ("csv", "jsonl"):
                 command_export(backend, env, fmt, args.runs)
         if not args.keep:
-            drop_database(backend)
+            drop_database(backend, name(backend))
     return 0
 
 

@@ -32,43 +32,16 @@ import time
 import tracemalloc
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from servers import SERVERS, drop_database, recreate_database  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
-SERVERS = {
-    "mysql": os.environ.get("NOVABENCH_MYSQL_URL", "mysql://root@127.0.0.1:3306"),
-    "postgresql": os.environ.get("NOVABENCH_PG_URL", "postgres://postgres@127.0.0.1:5432"),
-}
 TARGET_MS = 100
 TOKEN = "metrics-bench-token"
 
 
 def database_name(backend: str) -> str:
     return f"novabench_metrics_{backend}"
-
-
-def admin_sql(backend: str, *statements: str) -> None:
-    if backend == "mysql":
-        import MySQLdb
-
-        conn = MySQLdb.connect(host="127.0.0.1", user="root", port=3306)
-        for sql in statements:
-            conn.cursor().execute(sql)
-        conn.close()
-    else:
-        import psycopg
-
-        with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres", autocommit=True) as conn:
-            for sql in statements:
-                conn.execute(sql)
-
-
-def drop_sql(backend: str) -> str:
-    force = " WITH (FORCE)" if backend == "postgresql" else ""
-    return f"DROP DATABASE IF EXISTS {database_name(backend)}{force}"
-
-
-def recreate_database(backend: str) -> None:
-    charset = " CHARACTER SET utf8" if backend == "mysql" else ""
-    admin_sql(backend, drop_sql(backend), f"CREATE DATABASE {database_name(backend)}{charset}")
 
 
 # ---- child: one backend, Django configured for it ------------------------------------------
@@ -94,7 +67,7 @@ def seed(backend: str, instances: int, reuse: bool) -> None:
         return
     nova = connections["nova"]
     nova.close()
-    recreate_database(backend)
+    recreate_database(backend, database_name(backend))
     call_command("db_sync", verbosity=0, stdout=io.StringIO())
     started = time.monotonic()
     counts = DemoCloud(nova, instances=instances, seed=42).build()
@@ -197,7 +170,7 @@ def main() -> int:
             cmd += ["--scrapes", str(args.scrapes)] + (["--keep"] if args.keep else [])
             status |= subprocess.call(cmd, env=env, cwd=ROOT)
         if not args.keep:
-            admin_sql(backend, drop_sql(backend))
+            drop_database(backend, database_name(backend))
     return status
 
 

@@ -26,38 +26,10 @@ import django  # noqa: E402
 
 django.setup()
 
-import MySQLdb  # noqa: E402
-import psycopg  # noqa: E402
 from django.core.management import CommandError, call_command  # noqa: E402
 from django.db import connections  # noqa: E402
-
-SERVERS = {
-    "mysql": "mysql://root@127.0.0.1:3306/{name}",
-    "postgresql": "postgres://postgres@127.0.0.1:5432/{name}",
-}
-
-
-def create(backend, name, tmp):
-    if backend == "sqlite":
-        return f"sqlite:///{tmp}/{name}.sqlite3"
-    if backend == "mysql":
-        conn = MySQLdb.connect(host="127.0.0.1", user="root")
-        conn.cursor().execute(f"CREATE DATABASE {name} CHARACTER SET utf8")
-        conn.close()
-    else:
-        with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {name}")
-    return SERVERS[backend].format(name=name)
-
-
-def drop(backend, name):
-    if backend == "mysql":
-        conn = MySQLdb.connect(host="127.0.0.1", user="root")
-        conn.cursor().execute(f"DROP DATABASE IF EXISTS {name}")
-        conn.close()
-    elif backend == "postgresql":
-        with psycopg.connect("host=127.0.0.1 user=postgres dbname=postgres", autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+from servers import drop_database as drop  # noqa: E402 -- sync_bench imports both from here
+from servers import empty_database as create  # noqa: E402
 
 
 def register(alias, url):

@@ -8,6 +8,7 @@ benchmark at other servers (the server part of a URL, without a database).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from urllib.parse import urlsplit
 
 SERVERS = {
@@ -44,7 +45,9 @@ def _run(backend: str, *statements: str) -> None:
 
 
 def drop_database(backend: str, name: str) -> None:
-    """Drop ``name`` if it exists (PostgreSQL: its sessions too)."""
+    """Drop ``name`` if it exists (PostgreSQL: its sessions too); SQLite's files go with their folder."""
+    if backend == "sqlite":
+        return
     _run(backend, f"DROP DATABASE IF EXISTS {name}" + (" WITH (FORCE)" if backend == "postgresql" else ""))
 
 
@@ -53,3 +56,12 @@ def recreate_database(backend: str, name: str) -> str:
     drop_database(backend, name)
     _run(backend, f"CREATE DATABASE {name}" + (" CHARACTER SET utf8" if backend == "mysql" else ""))
     return f"{SERVERS[backend]}/{name}"
+
+
+def empty_database(backend: str, name: str, folder) -> str:
+    """The URL of an empty database ``name``: on SQLite a new file in ``folder``, else :func:`recreate_database`."""
+    if backend == "sqlite":
+        path = Path(folder) / f"{name}.sqlite3"
+        path.unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    return recreate_database(backend, name)

@@ -40,7 +40,7 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 
-from schema_bench import create, drop  # noqa: E402
+from servers import drop_database, empty_database  # noqa: E402
 
 #: The floor: Django set up with no app, one query on the backend's own driver.
 FLOOR = """
@@ -78,15 +78,16 @@ def instructions(argv, env, prepare=None):
     return int(found.group(1)) / 1e6 if found else None
 
 
-def rows_for(backend, url, fresh_url, env, py):
+def rows_for(url, py):
+    """``(label, argv, on_an_empty_database)`` per row."""
     manage = [py, str(ROOT / "manage.py")]
     return [
-        ("python -c pass", [py, "-c", "pass"], None),
-        ("django + backend (floor)", [py, "-c", FLOOR, url], None),
-        ("db_version", [*manage, "db_version"], None),
-        ("db_drift", [*manage, "db_drift"], None),
-        ("db_sync, nothing to do", [*manage, "db_sync"], None),
-        ("db_sync from empty", [*manage, "db_sync"], fresh_url),
+        ("python -c pass", [py, "-c", "pass"], False),
+        ("django + backend (floor)", [py, "-c", FLOOR, url], False),
+        ("db_version", [*manage, "db_version"], False),
+        ("db_drift", [*manage, "db_drift"], False),
+        ("db_sync, nothing to do", [*manage, "db_sync"], False),
+        ("db_sync from empty", [*manage, "db_sync"], True),
     ]
 
 
@@ -117,33 +118,30 @@ def main():
     try:
         for backend in args.backends.split(","):
             name, fresh = "novabench_startup_synced", "novabench_startup_empty"
-            drop(backend, name)
-            url = create(backend, name, tmp)
+            url = empty_database(backend, name, tmp)
             env = {**base_env, "NOVA_DATABASE_URL": url}
             subprocess.run([py, str(ROOT / "manage.py"), "db_sync"], env=env, check=True, capture_output=True)
-            rows = rows_for(backend, url, fresh, env, py)
+            rows = rows_for(url, py)
 
-            def empty_database(fresh=fresh, env=env, backend=backend):
-                drop(backend, fresh)
-                Path(f"{tmp}/{fresh}.sqlite3").unlink(missing_ok=True)
-                return {**env, "NOVA_DATABASE_URL": create(backend, fresh, tmp)}
+            def fresh_env(fresh=fresh, env=env, backend=backend):
+                return {**env, "NOVA_DATABASE_URL": empty_database(backend, fresh, tmp)}
 
             times = {label: [] for label, _, _ in rows}
             for _ in range(args.repeat):
-                for label, argv, fresh_name in rows:
-                    times[label].append(run(argv, env, empty_database if fresh_name else None))
+                for label, argv, on_empty in rows:
+                    times[label].append(run(argv, env, fresh_env if on_empty else None))
             counts = {}
             if args.instructions:
-                for label, argv, fresh_name in rows:
-                    counts[label] = instructions(argv, env, empty_database if fresh_name else None)
+                for label, argv, on_empty in rows:
+                    counts[label] = instructions(argv, env, fresh_env if on_empty else None)
             drift = statistics.median(times["db_drift"])
             print(f"\n{backend}")
             for label, _, _ in rows:
                 median = statistics.median(times[label])
                 extra = f"  {counts[label]:8.0f} M instructions" if counts.get(label) else ""
                 print(f"  {label:26s} {median * 1000:7.0f} ms  {median / drift:5.0%} of db_drift{extra}")
-            drop(backend, name)
-            drop(backend, fresh)
+            drop_database(backend, name)
+            drop_database(backend, fresh)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
