@@ -6,8 +6,8 @@ Essex indexes neither on PostgreSQL (MySQL keeps indexes from its foreign
 keys): each page then scans both tables, ~240 ms at a million instances instead
 of ~1 ms. ``./manage.py db_add_indexes`` adds them (``schema.suggested_indexes``).
 
-The answer comes from the catalog (the schema engine's introspection of the
-two tables, ``Table.index_serving``) and is kept per process and database for
+The answer comes from the catalog (``schema.suggested_indexes.missing_indexes``,
+which ``db_add_indexes`` uses too) and is kept per process and database for
 :data:`CACHE_SECONDS`, so a page costs no catalog query; an index added by
 ``db_add_indexes`` shows within that time (``forget()`` drops the cache).
 """
@@ -20,7 +20,7 @@ import time
 from django.db import DatabaseError, connections
 from django.utils.html import format_html
 
-from schema.introspect import introspect
+from schema.suggested_indexes import missing_indexes
 
 #: (table, columns) the IP prefetch looks rows up by; both are among ``schema.suggested_indexes``.
 PREFETCH_KEYS = (("fixed_ips", ("instance_id",)), ("floating_ips", ("fixed_ip_id",)))
@@ -37,13 +37,8 @@ def _database_key(alias: str) -> tuple:
 
 
 def _read(alias: str) -> tuple[str, ...]:
-    tables = {table for table, _ in PREFETCH_KEYS}
-    live = introspect(connections[alias], tables=tables)
-    return tuple(
-        f"{table}.{', '.join(columns)}"
-        for table, columns in PREFETCH_KEYS
-        if table in live and live[table].index_serving(columns) is None
-    )
+    missing = {(table, index.columns) for table, index in missing_indexes(connections[alias])}
+    return tuple(f"{table}.{', '.join(columns)}" for table, columns in PREFETCH_KEYS if (table, columns) in missing)
 
 
 def unindexed(alias: str) -> tuple[str, ...]:
