@@ -8,6 +8,7 @@ benchmark at other servers (the server part of a URL, without a database).
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,6 +24,22 @@ def _server(backend: str):
 
 
 def _run(backend: str, *statements: str) -> None:
+    """Run ``statements`` on the server; one line and exit 2 when it is not there (not a driver's traceback)."""
+    try:
+        _execute(backend, statements)
+    except Exception as exc:  # the drivers' own OperationalError classes, imported lazily
+        if type(exc).__name__ != "OperationalError":
+            raise
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(
+            f"bench: cannot reach {backend} at {SERVERS[backend]} ({reason}); start it with "
+            "`bash scripts/services.sh`, or point NOVABENCH_MYSQL_URL / NOVABENCH_PG_URL at another server",
+            file=sys.stderr,
+        )
+        raise SystemExit(2) from None
+
+
+def _execute(backend: str, statements) -> None:
     host, port, user, password = _server(backend)
     if backend == "mysql":
         import MySQLdb
