@@ -242,26 +242,40 @@ class PostgreSQLDialect(PostgreSQLTypes, Dialect):
     def alter_column_statements(self, quote, table, before, after):
         alter = f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(after.name)}"
         statements = []
+        default_kept = before.default
         if before.type != after.type:
-            # An explicit cast (USING) cuts a too-long string silently; the assignment cast
-            # that ALTER TYPE uses without one fails instead. So USING only where no
-            # assignment cast exists (text to a number, across families).
             to_type = SERIAL_STORAGE.get(after.ddl_type, after.ddl_type)  # serial is no type ALTER knows
-            using = (
-                ""
-                if type_rules.assignment_cast(self, before.type, after.type)
-                else (f" USING {quote(after.name)}::{to_type}")
-            )
-            statements.append(f"{alter} TYPE {to_type}{using}")
+            using = self.conversion_sql(quote(after.name), before.type, after.type, to_type)
+            if using is not None and before.default is not None:
+                # the old default goes through no USING: it would refuse the type ("cannot be cast")
+                statements.append(f"{alter} DROP DEFAULT")
+                default_kept = None
+            statements.append(f"{alter} TYPE {to_type}" + (f" USING {using}" if using else ""))
         if before.nullable != after.nullable:
             statements.append(f"{alter} {'DROP NOT NULL' if after.nullable else 'SET NOT NULL'}")
-        if before.default != after.default:
+        if default_kept != after.default:
             statements.append(
                 f"{alter} DROP DEFAULT" if after.default is None else f"{alter} SET DEFAULT {after.default}"
             )
         if before.autoincrement != after.autoincrement:
             statements += self._serial_statements(quote, table, after)
         return statements
+
+    def conversion_sql(self, column_sql: str, old: str, new: str, to_type: str) -> str | None:
+        """The ``USING`` expression that turns a value of type ``old`` into ``new``; ``None``: the server's own.
+
+        An explicit cast cuts a too-long string silently, where the assignment cast that
+        ALTER TYPE uses without one fails instead: so an expression only where no
+        assignment cast exists. boolean has none to or from the integers (Nova's
+        ``deleted`` made ``integer`` by hand comes back with ``<> 0``, after the values
+        other than 0 and 1 were refused as values that do not fit).
+        """
+        integers = old != new and {type_rules.type_info(self, t).family for t in (old, new)} == {"integer"}
+        if integers and new == "bool":
+            return f"({column_sql} <> 0)"
+        if integers and old == "bool":
+            return f"{column_sql}::integer" + ("" if new in ("int", "integer") else f"::{to_type}")
+        return None if type_rules.assignment_cast(self, old, new) else f"{column_sql}::{to_type}"
 
     def _serial_statements(self, quote, table, column):
         alter = f"ALTER TABLE {quote(table)} ALTER COLUMN {quote(column.name)}"

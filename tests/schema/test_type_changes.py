@@ -172,6 +172,13 @@ CASES = [
         [1.5],
         REFUSED,
     ),
+    # booleans: PostgreSQL has no assignment cast between boolean and the integers
+    Case("instances", "deleted", {"postgresql": "integer", "mysql": "int", "sqlite": "INTEGER"}, [1, 0], KEPT),
+    Case("instances", "deleted", {"postgresql": "integer", "sqlite": "INTEGER"}, [2], REFUSED),
+    Case("instances", "deleted", {"mysql": "int"}, [2, -128], KEPT),  # MySQL's bool is a tinyint(1)
+    Case(
+        "instances", "vcpus", {"postgresql": "boolean", "mysql": "tinyint(1)", "sqlite": "BOOLEAN"}, [True, False], KEPT
+    ),
     # MySQL's TEXT holds 65,535 bytes, whatever the characters
     Case("instances", "key_data", {"mysql": "mediumtext"}, ["é" * 40000], REFUSED),
     Case("instances", "key_data", {"mysql": "mediumtext"}, ["é" * 30000], KEPT),
@@ -331,6 +338,33 @@ def test_an_auto_increment_key_of_another_integer_type_comes_back_to_the_models(
     assert sorted(values_of(db, "instances", "id")) == [1, 2, 3]
     db.execute(f"INSERT INTO instances (hostname) VALUES ({p})", ("next",))
     assert max(values_of(db, "instances", "id")) == 4
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+@pytest.mark.parametrize("found", ["integer", "bigint", "smallint"])
+def test_a_boolean_made_an_integer_with_a_default_comes_back_and_goes_back_again(backend, synced, found):
+    """``instances.deleted`` made an integer by hand, with ``DEFAULT 0``: boolean has no assignment
+    cast to or from the integers, and the old default would refuse the new type, so the sync drops
+    it first and converts with ``<> 0``; the undo converts back the same way."""
+    db, alias = synced
+    db.execute(f"ALTER TABLE instances ALTER COLUMN deleted TYPE {found} USING deleted::integer")
+    db.execute("ALTER TABLE instances ALTER COLUMN deleted SET DEFAULT 0")
+    for i, deleted in enumerate([1, 0, None], start=1):
+        db.execute("INSERT INTO instances (id, deleted) VALUES (%s, %s)", (i, deleted))
+    result = call("db_sync", database=alias)
+    assert result.code == 0, result.err
+    assert values_of(db, "instances", "deleted") == [True, False, None]
+    assert column_type(db, "instances", "deleted") == "boolean"
+    assert call("db_drift", database=alias).code == 0
+    sync_id = re.search(r"db_undo (\d+)", result.out).group(1)
+    undone = call("db_undo", sync_id, database=alias)
+    assert undone.code == 0, undone.err
+    assert column_type(db, "instances", "deleted") == found
+    assert values_of(db, "instances", "deleted") == [1, 0, None]
+    default = (
+        "SELECT column_default FROM information_schema.columns WHERE table_name = 'instances' AND column_name = %s"
+    )
+    assert db.fetchall(default, ("deleted",)) == [("0",)]
 
 
 # ---- the condition itself, against Python's arithmetic ---------------------------------------
