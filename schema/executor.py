@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import sync_state
+from .dependents import Dependent
+from .dependents import find as find_dependents
 from .destructive import Loss, assess, back_up
 from .dialects import dialect_for
 from .engine import Comparison, compare
@@ -152,6 +154,10 @@ class SyncExecutor:
         """Whether these phases leave nothing for later ones."""
         return not [s for s in survey.plan.steps if s.phase not in self.phases]
 
+    def dependents(self, survey: Survey) -> list[Dependent]:
+        """What other objects read of what these phases drop or retype (views, foreign keys)."""
+        return find_dependents(self.connection, [s.operation for s in self.steps(survey)], survey.comparison.live)
+
     def losses(self, survey: Survey) -> list[Loss]:
         steps = self.steps(survey)
         return assess(self.connection, [s.operation for s in steps if s.phase == "contract"], survey.comparison.live)
@@ -180,6 +186,14 @@ class SyncExecutor:
             what = " and ".join(f"{p} ({n} operations)" for p, n in pending.items())
             run = " then ".join(f"db_{p}" for p in pending)
             raise SyncRefused(EXIT_FLOW, f"{what} work is pending: run {run} first")
+        readers = self.dependents(survey)
+        if readers:
+            raise SyncRefused(
+                EXIT_FLOW,
+                f"{len(readers)} objects read what this sync would drop or retype (even with "
+                "--allow-destructive): drop or change them first, then run again",
+                details=[f"refused: {d.describe()}" for d in readers],
+            )
         losses = self.losses(survey)
         blocking = [loss for loss in losses if loss.blocking]
         if blocking:

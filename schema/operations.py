@@ -119,6 +119,11 @@ class Operation:
         """The ``<what>`` of the backup table that keeps what this operation destroys."""
         return f"{self.table}_{self.object}"
 
+    def undermines(self) -> tuple[str, str | None, bool] | None:
+        """``(table, column or None, dropped)``: what of the live schema this operation drops
+        (``True``) or retypes (``False``), which whatever reads it would lose (``schema.dependents``)."""
+        return None
+
     def inverse(self) -> Operation | None:
         """The operation that undoes this one (on the schema), or ``None`` when none can."""
         return None
@@ -207,6 +212,9 @@ class DropTable(Operation):
 
     def backup_what(self):
         return self.table
+
+    def undermines(self):
+        return (self.table, None, True)
 
     def inverse(self):
         return CreateTable(self.table, self.object, "expand", f"create table {self.table}", want=self.have)
@@ -319,6 +327,9 @@ class DropColumn(Operation):
         keep = _key_columns(self.object, live_table)
         return Loss(self, data.count(self.table, where), "non-null values", False, (self.table, keep, where))
 
+    def undermines(self):
+        return (self.table, self.object, True)
+
     def inverse(self):
         return AddColumn(self.table, self.object, "expand", f"add column {self.table}.{self.object}", want=self.have)
 
@@ -413,6 +424,9 @@ class AlterColumn(Operation):
             keep = _key_columns(self.object, live_table)
             return Loss(self, data.count(self.table, where), "non-null values", False, (self.table, keep, where))
         return None
+
+    def undermines(self):
+        return (self.table, self.object, False) if self.change in ("widen", "narrow", "change") else None
 
     def inverse(self):
         change = self.INVERSE_CHANGE[self.change]

@@ -19,6 +19,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from .backup import BACKUP_KEY
+from .dependents import find as find_dependents
 from .destructive import assess, back_up
 from .dialects import dialect_for
 from .dialects.postgresql import name_literal
@@ -90,6 +91,11 @@ def plan_undo(connection, record, *, snapshot_available: bool, after_snapshot: b
     result = diff(_without(before, ours), _without(live, ours), dialect)
     plan = build_plan(connection, Comparison(before, live, result), drop_tables=created_tables(record))
     steps = _placed(connection, plan.steps, before, live)
+    readers = find_dependents(connection, [s.operation for s in steps], live, restoring=before)
+    if readers:
+        raise UndoRefused(
+            "; ".join(r.describe() for r in readers) + " (another application's objects: drop or change them first)"
+        )
     copy_backs, unmatched = _copy_backs(record, steps, before) if not after_snapshot else ({}, [])
     losses = assess(connection, [s.operation for s in steps], live)
     reasons = [f"{loss.describe()} (values written since the sync do not allow it)" for loss in losses if loss.blocking]

@@ -62,6 +62,14 @@ class CatalogReader:
         """
         return {}
 
+    # ---- what else reads a table ---------------------------------------------------
+    #: Whether the server refuses to change the type of a column a view reads (PostgreSQL).
+    RETYPE_REFUSED_UNDER_VIEWS = False
+
+    def views_reading(self, cursor, table: str, column: str | None = None) -> list[str]:
+        """The views (and rules) that read ``table``, or its ``column``: ``["view v_hosts", ...]``."""
+        return []
+
     # ---- benign differences ---------------------------------------------------
     def ignored_extra_index(self, expected: Table, live: Table, index: Index) -> str | None:
         """Why an index the models lack is harmless here, or None when it is drift."""

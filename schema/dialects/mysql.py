@@ -196,6 +196,22 @@ class MySQLDialect(MySQLTypes, Dialect):
         "WHERE table_schema = DATABASE() AND referenced_table_name IS NOT NULL"
     )
 
+    def views_reading(self, cursor, table, column=None):
+        # The server keeps each view's query with every name qualified and quoted
+        # (`db`.`table`.`column`): a reference is that text, in any database's views.
+        cursor.execute("SELECT DATABASE()")
+        (database,) = cursor.fetchone()
+        target = f"{self.quote(database)}.{self.quote(table)}" + (f".{self.quote(column)}" if column else "")
+        cursor.execute(
+            "SELECT table_schema, table_name, view_definition FROM information_schema.views "
+            "ORDER BY table_schema, table_name"
+        )
+        return [
+            f"view {name}" if schema == database else f"view {schema}.{name}"
+            for schema, name, definition in cursor.fetchall()
+            if target in (definition or "")
+        ]
+
     @staticmethod
     def _query(cursor, sql, order_by):
         cursor.execute(f"{sql} ORDER BY {order_by}")

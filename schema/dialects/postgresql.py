@@ -224,6 +224,27 @@ class PostgreSQLDialect(PostgreSQLTypes, Dialect):
         )
         return {name: None if rows is None or rows < 0 else int(rows) for name, rows in cursor.fetchall()}
 
+    RETYPE_REFUSED_UNDER_VIEWS = True
+
+    #: The rewrite rules (a view's own, a materialized view's, a rule on another table) whose
+    #: query reads a table, or one of its columns (``refobjsubid``: the column's number).
+    _READERS_SQL = (
+        "SELECT DISTINCT CASE v.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' "
+        "ELSE 'rule on' END, CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname END, v.relname "
+        "FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class "
+        "JOIN pg_namespace n ON n.oid = v.relnamespace "
+        "WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass "
+        "AND d.refobjid = to_regclass(%s) AND r.ev_class <> d.refobjid"
+    )
+
+    def views_reading(self, cursor, table, column=None):
+        sql, params = self._READERS_SQL, [self.quote(table)]
+        if column is not None:
+            sql += " AND d.refobjsubid = (SELECT attnum FROM pg_attribute WHERE attrelid = d.refobjid AND attname = %s)"
+            params.append(column)
+        cursor.execute(sql + " ORDER BY 2, 3", params)
+        return [f"{kind} {schema + '.' if schema else ''}{name}" for kind, schema, name in cursor.fetchall()]
+
     def suggested_index_sql(self, table, columns, lookup="exact"):
         # Django compares UPPER(col::text) for iexact / istartswith / icontains.
         if lookup in ("iexact", "istartswith") and len(columns) == 1:

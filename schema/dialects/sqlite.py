@@ -117,6 +117,32 @@ class SQLiteDialect(SQLiteTypes, Dialect):
             keys.append(ForeignKey(tuple(r[1] for r in rows), rows[0][2], tuple(r[3] for r in rows)))
         return keys
 
+    def views_reading(self, cursor, table, column=None):
+        # SQLite keeps no dependencies: its authorizer is told every (table, column) that
+        # preparing a view's query reads, through views of views too.
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name")
+        views = [row[0] for row in cursor.fetchall()]
+        raw = self.connection.connection
+        found = []
+        for view in views:
+            reads = set()
+
+            def note(action, arg1, arg2, database, source, reads=reads):
+                if action == sqlite3.SQLITE_READ:
+                    reads.add((arg1, arg2))
+                return sqlite3.SQLITE_OK
+
+            raw.set_authorizer(note)
+            try:
+                raw.execute(f"SELECT * FROM {self.quote(view)} LIMIT 0").close()
+            except sqlite3.Error:
+                continue  # a view that no longer reads (it names what is gone already)
+            finally:
+                raw.set_authorizer(None)
+            if any(t == table and (column is None or c == column) for t, c in reads):
+                found.append(f"view {view}")
+        return found
+
     #: sqlite_stat1 (ANALYZE), sqlite_sequence (AUTOINCREMENT): the prefix is reserved.
     INTERNAL_TABLE_PREFIXES = ("sqlite_",)
 

@@ -141,9 +141,11 @@ class PhasedCommand(NovaCommand):
             raise self.refused(exc) from None
         steps = self.sync.steps(survey)
         losses = self.sync.losses(survey)
+        readers = self.sync.dependents(survey)
         if self.options["format"] == "json":
             data = survey.plan.as_dict(self.phases, database=self.options["database"])
             data["losses"] = [loss.as_dict() for loss in losses]
+            data["dependents"] = [reader.as_dict() for reader in readers]
             self.emit_json(data)
             return
         for phase in self.phases:
@@ -156,6 +158,8 @@ class PhasedCommand(NovaCommand):
                     self.stdout.write(statement.sql.rstrip(";") + ";")
                     if statement.fallback:
                         self.stdout.write(sql_comment(f"if refused online (with a warning): {statement.fallback};"))
+        for reader in readers:
+            self.stdout.write(sql_comment(f"refused even with --allow-destructive: {reader.describe()}"))
         for loss in losses:
             rule = "refused even with --allow-destructive" if loss.blocking else "needs --allow-destructive"
             self.stdout.write(sql_comment(f"{rule}: {loss.describe()}"))

@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.backends import catalog
+from tests.support.column_types import set_column_type
 from tests.support.commands import call
 
 REFUSED, KEPT, EITHER = "refused", "kept", "either"
@@ -183,29 +184,6 @@ CASES = [
     Case("instances", "key_data", {"mysql": "mediumtext"}, ["é" * 40000], REFUSED),
     Case("instances", "key_data", {"mysql": "mediumtext"}, ["é" * 30000], KEPT),
 ]
-
-
-# ---- reshaping a column the backend's way ------------------------------------------------
-def set_column_type(db, table, column, type_sql):
-    if db.backend == "mysql":
-        db.execute(f"ALTER TABLE `{table}` MODIFY `{column}` {type_sql} NULL")
-    elif db.backend == "postgresql":
-        db.execute(f'ALTER TABLE "{table}" ALTER COLUMN "{column}" TYPE {type_sql} USING "{column}"::{type_sql}')
-    else:
-        # SQLite keeps the declared type only in the table's SQL: rewrite it there (data untouched).
-        (sql,) = db.fetchall("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))[0]
-        pattern = re.compile(rf'((?:^|[(,]\s*)"?{column}"?\s+)([A-Za-z]+(?:\s*\(\d+(?:,\s*\d+)?\))?)')
-        new_sql, count = pattern.subn(lambda m: m.group(1) + type_sql, sql, count=1)
-        assert count == 1, sql
-        conn = db.connect()
-        try:
-            (version,) = conn.execute("PRAGMA schema_version").fetchone()
-            conn.execute("PRAGMA writable_schema = ON")
-            conn.execute("UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = ?", (new_sql, table))
-            conn.execute(f"PRAGMA schema_version = {version + 1}")  # other connections re-read the schema
-            conn.execute("PRAGMA writable_schema = OFF")
-        finally:
-            conn.close()
 
 
 def column_type(db, table, column):
