@@ -508,53 +508,74 @@ class DropIndex(Operation):
         )
 
 
-class AddUnique(_Creation):
-    kind = "add_unique"
-    rank = 9
-    differences = ("missing_unique",)
+class _Member(Operation):
+    """One member of a table's list (``collection``: its uniques, foreign keys, checks), added
+    (``adds``) or dropped in the migrate phase by the dialect's ``add_<sql>_sql`` /
+    ``drop_<sql>_sql``; ``mirror``: the kind that undoes it (none for a check)."""
+
+    collection: ClassVar[str] = ""
+    sql: ClassVar[str] = ""
+    adds: ClassVar[bool] = True
+    mirror: ClassVar[str] = ""
 
     @classmethod
     def from_difference(cls, d, expected, live):
-        return [cls(d.table, d.object, "migrate", f"add {d.want.describe()} on {d.table}", want=d.want)]
-
-    def apply(self, state, dialect):
-        state.tables[self.table].uniques.append(self.want)
-
-    def statements(self, writer, before, after):
-        return [Statement(writer.dialect.add_unique_sql(writer.quote, self.table, self.want))]
-
-    def inverse(self):
-        return self._mirror(DropUnique, "migrate", f"drop {self.want.describe()} on {self.table}")
-
-
-class DropUnique(Operation):
-    kind = "drop_unique"
-    rank = 2
-    differences = ("extra_unique",)
+        member = d.want if cls.adds else d.have
+        role = {"want": member} if cls.adds else {"have": member}
+        return [cls(d.table, d.object, "migrate", cls.describing(member, d.table), **role)]
 
     @classmethod
-    def from_difference(cls, d, expected, live):
-        return [cls(d.table, d.object, "migrate", f"drop {d.have.describe()} on {d.table}", have=d.have)]
+    def describing(cls, member, table: str) -> str:
+        return f"{'add' if cls.adds else 'drop'} {member.describe()} on {table}"
+
+    @property
+    def member(self):
+        return self.want if self.adds else self.have
+
+    def same(self, other) -> bool:
+        return other == self.have
 
     def apply(self, state, dialect):
         table = state.tables[self.table]
-        table.uniques = [u for u in table.uniques if u.columns != self.have.columns]
+        members = getattr(table, self.collection)
+        if self.adds:
+            members.append(self.want)
+        else:
+            setattr(table, self.collection, [m for m in members if not self.same(m)])
 
     def statements(self, writer, before, after):
-        return [Statement(writer.dialect.drop_unique_sql(writer.quote, self.table, self.have))]
+        write = getattr(writer.dialect, f"{'add' if self.adds else 'drop'}_{self.sql}_sql")
+        return [Statement(write(writer.quote, self.table, self.member))]
 
     def inverse(self):
-        return self._mirror(AddUnique, "migrate", f"add {self.have.describe()} on {self.table}")
+        if not self.mirror:
+            return None
+        cls = BY_KIND[self.mirror]
+        return self._mirror(cls, "migrate", cls.describing(self.member, self.table))
 
 
-class AddForeignKey(Operation):
+class AddUnique(_Member, _Creation):
+    kind = "add_unique"
+    rank = 9
+    differences = ("missing_unique",)
+    collection, sql, mirror = "uniques", "unique", "drop_unique"
+
+
+class DropUnique(_Member):
+    kind = "drop_unique"
+    rank = 2
+    differences = ("extra_unique",)
+    collection, sql, adds, mirror = "uniques", "unique", False, "add_unique"
+
+    def same(self, other):
+        return other.columns == self.have.columns
+
+
+class AddForeignKey(_Member):
     kind = "add_foreign_key"
     rank = 10
     differences = ("missing_foreign_key",)
-
-    @classmethod
-    def from_difference(cls, d, expected, live):
-        return [cls(d.table, d.object, "migrate", f"add {d.want.describe()} on {d.table}", want=d.want)]
+    collection, sql, mirror = "foreign_keys", "foreign_key", "drop_foreign_key"
 
     def must_follow(self, other):
         ref_table, ref_columns = self.references()
@@ -570,15 +591,6 @@ class AddForeignKey(Operation):
     def written_with_table(self) -> bool:  # a new table's foreign key
         return self.change == "new_table"
 
-    def apply(self, state, dialect):
-        state.tables[self.table].foreign_keys.append(self.want)
-
-    def statements(self, writer, before, after):
-        return [Statement(writer.dialect.add_foreign_key_sql(writer.quote, self.table, self.want))]
-
-    def inverse(self):
-        return self._mirror(DropForeignKey, "migrate", f"drop {self.want.describe()} on {self.table}")
-
 
 def _reference_made_by(op: Operation, ref_table: str, ref_columns) -> bool:
     """Whether ``op`` makes what a foreign key to ``ref_table (ref_columns)`` needs: the table,
@@ -590,41 +602,22 @@ def _reference_made_by(op: Operation, ref_table: str, ref_columns) -> bool:
     )
 
 
-class DropForeignKey(Operation):
+class DropForeignKey(_Member):
     kind = "drop_foreign_key"
     rank = 0
     differences = ("extra_foreign_key",)
-
-    @classmethod
-    def from_difference(cls, d, expected, live):
-        return [cls(d.table, d.object, "migrate", f"drop {d.have.describe()} on {d.table}", have=d.have)]
-
-    def apply(self, state, dialect):
-        table = state.tables[self.table]
-        table.foreign_keys = [fk for fk in table.foreign_keys if fk != self.have]
-
-    def statements(self, writer, before, after):
-        return [Statement(writer.dialect.drop_foreign_key_sql(writer.quote, self.table, self.have))]
-
-    def inverse(self):
-        return self._mirror(AddForeignKey, "migrate", f"add {self.have.describe()} on {self.table}")
+    collection, sql, adds, mirror = "foreign_keys", "foreign_key", False, "add_foreign_key"
 
 
-class DropCheck(Operation):
+class DropCheck(_Member):
     kind = "drop_check"
     rank = 1
     differences = ("extra_check",)
+    collection, sql, adds = "checks", "check", False
 
     @classmethod
-    def from_difference(cls, d, expected, live):
-        return [cls(d.table, d.object, "migrate", f"drop CHECK {d.object} on {d.table}", have=d.have)]
-
-    def apply(self, state, dialect):
-        table = state.tables[self.table]
-        table.checks = [c for c in table.checks if c != self.have]
-
-    def statements(self, writer, before, after):
-        return [Statement(writer.dialect.drop_check_sql(writer.quote, self.table, self.have))]
+    def describing(cls, member, table):
+        return f"drop CHECK {member.name or ', '.join(member.columns)} on {table}"
 
 
 OPERATIONS: tuple[type[Operation], ...] = (
@@ -642,5 +635,6 @@ OPERATIONS: tuple[type[Operation], ...] = (
     DropForeignKey,
     DropCheck,
 )
+BY_KIND = {cls.kind: cls for cls in OPERATIONS}
 #: Difference kind -> the operation class that plans it.
 FOR_DIFFERENCE = {kind: cls for cls in OPERATIONS for kind in cls.differences}
