@@ -10,9 +10,14 @@ No timing here: ``bench/startup_bench.py`` measures.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
+
+from tests.support.backends import REPO_ROOT
 
 SCHEMA_COMMANDS = [
     ("db_version",),
@@ -107,3 +112,43 @@ def test_traceback_shows_the_traceback_and_keeps_the_exit_code(run_manage, args,
     traced = run_manage(*args, "--traceback", env=unreachable)
     assert plain.returncode == traced.returncode == code, (plain.stderr, traced.stderr)
     assert "Traceback" not in plain.stderr and "Traceback (most recent call last)" in traced.stderr
+
+
+#: Runs manage.py as ``./manage.py`` does, then says how it left the cyclic garbage collector.
+GC_PROBE = """
+import gc, runpy, sys
+sys.argv = ["manage.py", *sys.argv[1:]]
+code = 0
+try:
+    runpy.run_path("manage.py", run_name="__main__")
+except SystemExit as exc:
+    code = exc.code
+print(code, gc.isenabled(), gc.get_freeze_count())
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "code", "frozen"),
+    [
+        (("db_version",), {}, 1, True),  # an empty database: not under version control
+        (("db_sync", "--dry-run"), {}, 0, True),
+        (("db_version",), {"DJANGO_SETTINGS_MODULE": "novaweb.settingz"}, 2, False),  # start-up fails
+    ],
+)
+def test_a_schema_command_collects_its_own_garbage_with_start_up_left_out(tmp_path, args, env, code, frozen):
+    """The short path loads with collection off, then freezes what start-up built and turns
+    collection back on for the command's own work (and leaves it on when start-up fails)."""
+    full_env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    full_env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    full_env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'django.sqlite3'}",
+        NOVA_DATABASE_URL=f"sqlite:///{tmp_path / 'nova.sqlite3'}",
+        NOVA_REPLICA_DATABASE_URL="",
+        **env,
+    )
+    probe = subprocess.run(
+        [sys.executable, "-c", GC_PROBE, *args], cwd=REPO_ROOT, env=full_env, capture_output=True, text=True
+    )
+    seen_code, enabled, freeze_count = probe.stdout.split()[-3:]
+    assert (int(seen_code), enabled) == (code, "True"), probe.stderr
+    assert (int(freeze_count) > 10_000) is frozen
