@@ -196,6 +196,13 @@ class MySQLDialect(MySQLTypes, Dialect):
         "WHERE table_schema = DATABASE() AND referenced_table_name IS NOT NULL"
     )
 
+    #: DDL that ends the open transaction with a commit before it runs (the server's "implicit
+    #: commit"); CREATE TEMPORARY TABLE is not among them.
+    _COMMITS_BEFORE = re.compile(r"(CREATE (UNIQUE )?INDEX|CREATE TABLE|ALTER TABLE|DROP (TABLE|INDEX)|RENAME TABLE) ")
+
+    def commits_before(self, sql):
+        return self._COMMITS_BEFORE.match(sql) is not None
+
     def views_reading(self, cursor, table, column=None):
         # The server keeps each view's query with every name qualified and quoted
         # (`db`.`table`.`column`): a reference is that text, in any database's views.

@@ -41,6 +41,11 @@ class DDLTemplates:
     #: the regular expression anchor for the very end of a string (no newline before it)
     REGEX_END = r"\Z"
 
+    def commits_before(self, sql: str) -> bool:
+        """Whether the server commits the session's open transaction before it runs ``sql``
+        (MySQL's implicit commit of DDL): a row written just before then commits with it."""
+        return False
+
     def quote(self, name: str) -> str:
         """``name`` as an SQL identifier: the one quoting function of novaweb (see :func:`quote_identifier`)."""
         return quote_identifier(name, self.IDENTIFIER_QUOTE)

@@ -187,6 +187,43 @@ def test_a_sync_killed_half_way_can_be_undone_and_rolled_forward(backend, make_d
     assert call("db_drift", database=alias).code == 0
 
 
+@pytest.mark.parametrize("backend", ["mysql"])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "CREATE TABLE `broken` (",  # refused before the server's implicit commit (it cannot parse it)
+        "CREATE TABLE `instances` (id int)",  # refused after it (the table exists)
+        "ALTER TABLE `no_such_table` ADD COLUMN x int",
+    ],
+)
+def test_a_statement_the_server_refuses_leaves_its_row_committed_and_no_transaction_open(
+    backend, make_db, nova_db_alias, statement
+):
+    """MySQL: each planned DDL's history row commits with the server's implicit commit of the DDL.
+    When the server refuses the statement, the row is still committed (the statement "may or may
+    not have run") and the session is left with no transaction open, so the sync's "failed"
+    status, written next, commits too."""
+    from django.db import DatabaseError, connections
+
+    from schema import sync_history
+    from schema.statements import Statement
+
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    connection = connections[alias]
+    record = sync_history.start(connection, "db_sync", plan={}, before_schema={})
+    recorder = sync_history.StatementRecorder(connection, record, [Statement(statement)])
+    with connection.execute_wrapper(recorder), pytest.raises(DatabaseError), connection.cursor() as cursor:
+        cursor.execute(statement)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT @@in_transaction")
+        assert cursor.fetchone()[0] == 0
+    sync_history.finish(connection, record, sync_history.FAILED)
+    # another session sees both: the row of the refused statement, and the failure
+    assert db.fetchall("SELECT seq, statement FROM novaweb_sync_statements") == [(1, statement)]
+    assert db.fetchall("SELECT status FROM novaweb_sync_history") == [("failed",)]
+
+
 def _wait_for(db, sql, params, timeout=60):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
