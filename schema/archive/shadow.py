@@ -46,7 +46,8 @@ def check_shadow_holds(table: Table, shadow: Table, dialect) -> None:
     Rows are copied with ``INSERT INTO shadow (the live columns) SELECT ...``
     and the originals then deleted. Each column of the shadow table must take
     what that statement gives it: the live column's every value (a narrower
-    type would cut it, or fail the batch in a strict session), its NULLs (a
+    type, or on MySQL a character set without some of the live column's
+    characters, would cut it, or fail the batch in a strict session), its NULLs (a
     NOT NULL the live column does not have), and for a column the live table
     lacks, nothing at all (NOT NULL needs a default). Columns the shadow
     lacks are added. What the catalog cannot judge (a CHECK, a UNIQUE, a
@@ -68,15 +69,23 @@ def _column_problem(live, kept, table: str, dialect) -> tuple[str, str] | None:
             f"is NOT NULL without a default, and {table} has no such column to fill it",
             "make it nullable, give it a default,",
         )
-    if kept.type != live.type and type_change(live.type, kept.type, dialect.vendor) != "widen":
+    holds_type = kept.type == live.type or type_change(live.type, kept.type, dialect.vendor) == "widen"
+    holds_characters = dialect.collation_holds(live.collation, kept.collation)
+    if not (holds_type and holds_characters):
         return (
-            f"is {kept.ddl_type or kept.type}, which cannot hold every value of {table}.{live.name} "
-            f"({live.ddl_type or live.type})",
+            f"is {_spelled(kept, not holds_characters)}, which cannot hold every value of {table}.{live.name} "
+            f"({_spelled(live, not holds_characters)})",
             "widen that column",
         )
     if live.nullable and not kept.nullable:
         return f"is NOT NULL, but {table}.{live.name} may be NULL", "make that column nullable"
     return None
+
+
+def _spelled(column, with_collation: bool) -> str:
+    """A column's type as its backend spells it, with its collation where the character set is the problem."""
+    spelled = column.ddl_type or column.type
+    return f"{spelled} COLLATE {column.collation}" if with_collation else spelled
 
 
 def refused_rows(table: str, error: Exception) -> ShadowMismatch:
