@@ -5,8 +5,9 @@ column is no drift. Nor may novaweb convert it on the way: ``MODIFY`` without
 a character set gives the column its table's, and a value utf8mb3 cannot hold
 (an emoji) is refused by the strict session. So every statement that rewrites
 the column keeps its collation (expand, migrate, contract, undo), and a copy
-of it (a shadow table) gets it too; an existing shadow column whose character
-set lacks some of the live column's characters is refused before a row moves.
+of it (a shadow or backup table) gets it too; an existing shadow column whose
+character set lacks some of the live column's characters is refused before a
+row moves.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import datetime
 
 import pytest
 
-from tests.support.commands import call
+from tests.support.commands import backups_made, call
 
 pytestmark = pytest.mark.parametrize("backend", ["mysql"])
 
@@ -115,3 +116,16 @@ def test_archive_refuses_a_shadow_column_whose_charset_lacks_the_characters(back
     assert "widen that column" in result.err
     assert display_name(db) == (ROCKET, "utf8mb4")
     assert db.fetchall("SELECT COUNT(*) FROM shadow_instances") == [(0,)]
+
+
+def test_a_dropped_column_is_backed_up_with_its_charset(backend, make_db, nova_db_alias):
+    """--allow-destructive copies the column into a backup table first: with its character set."""
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    db.execute("ALTER TABLE instances ADD COLUMN nickname varchar(50) CHARACTER SET utf8mb4")
+    db.execute(f"INSERT INTO instances (id, uuid, nickname) VALUES (1, 'u1', CONVERT(X'{ROCKET}' USING utf8mb4))")
+    assert call("db_sync", database=alias).code == 1  # refused: the column holds values
+    result = call("db_sync", "--allow-destructive", database=alias)
+    assert result.code == 0, result
+    (backup,) = backups_made(result)
+    assert db.fetchall(f"SELECT id, HEX(nickname) FROM {backup}") == [(1, ROCKET)]
