@@ -1,8 +1,8 @@
 """Tables that hold copies of another table's rows: archive shadows and backups.
 
-A copy has the columns of its source, with the SQL types the live database
-reports (so ``INSERT INTO copy (...) SELECT ... FROM source`` keeps every
-value), all nullable, without defaults, auto-increment, indexes or foreign
+A copy has the columns of its source, with the SQL types (and on MySQL the
+character sets) the live database reports (so ``INSERT INTO copy (...) SELECT
+... FROM source`` keeps every value), all nullable, without defaults, auto-increment, indexes or foreign
 keys, plus an auto-increment primary key of its own. Galera needs a primary
 key on every table (row-based replication finds rows by it), and the
 source's own key cannot serve: the same source row may be copied twice.

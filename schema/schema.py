@@ -23,6 +23,10 @@ class Column:
     default: str | None = None
     autoincrement: bool = False
     ddl_type: str = field(default="", compare=False)
+    #: MySQL/MariaDB: a character column's collation (it names the character set), as the live
+    #: database reports it. The models do not choose one, so it is no drift; DDL that rewrites
+    #: the column (``MODIFY``) or copies it (shadow and backup tables) keeps it.
+    collation: str | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         text = self.type + ("" if self.nullable else " NOT NULL")

@@ -23,7 +23,10 @@ What moves, and when (Nova's rules, with Essex's unconstrained relations):
   qualify; if the two counts differ (a row changed meanwhile) the batch is
   rolled back and its rows are left for the next run. A foreign key that
   refuses the DELETE (a row inserted meanwhile) rolls the batch back and the
-  rows are retried one by one, the refused ones kept.
+  rows are retried one by one, the refused ones kept. A shadow table that
+  refuses the INSERT (a CHECK, a UNIQUE of the operator's) rolls the batch
+  back and stops the run (:class:`~.shadow.ShadowMismatch`); a shadow table
+  whose columns cannot take the rows is refused before any row moves.
 
 Whether a row is referred to is asked per batch where the referring columns
 are indexed, and once per table for the whole referring table where they are
@@ -38,13 +41,13 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 
-from django.db import IntegrityError, transaction
+from django.db import DataError, IntegrityError, transaction
 
 from ..dialects import dialect_for
 from ..engine import own_tables
 from ..introspect import introspect
 from .relations import FOLLOW_PARENT_TABLES, Relation, archivable_tables, archive_order, live_relations
-from .shadow import check_shadow_holds, ensure_shadow_table, shadow_name
+from .shadow import check_shadow_holds, ensure_shadow_table, refused_rows, shadow_name
 
 #: Why a row was kept when no referring table is to blame.
 KEPT_BY_FOREIGN_KEY = "(a foreign key refused the delete)"
@@ -108,10 +111,10 @@ class Archiver:
             count, exhausted = self._batch(table, min(budget, self.batch_size))
             if count:
                 moved[table] += count
+                self.archived[table] += count  # counted as it moves: a refused later batch leaves it moved
                 budget -= count
             if exhausted:
                 self._position += 1
-        self.archived.update(moved)
         return moved
 
     def unindexed_foreign_keys(self) -> list[Relation]:
@@ -284,9 +287,13 @@ class Archiver:
         target = ", ".join(map(q, columns))
         source = ", ".join(f"{q(table)}.{q(c)}" for c in columns)
         with transaction.atomic(using=self.connection.alias), self.connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {q(shadow_name(table))} ({target}) SELECT {source} FROM {q(table)} WHERE {where}", params
-            )
+            try:
+                cursor.execute(
+                    f"INSERT INTO {q(shadow_name(table))} ({target}) SELECT {source} FROM {q(table)} WHERE {where}",
+                    params,
+                )
+            except (IntegrityError, DataError) as exc:  # the shadow table's own CHECK, UNIQUE...: none moves
+                raise refused_rows(table, exc) from exc
             inserted = cursor.rowcount
             if expected is not None and inserted != expected:
                 raise _Changed(table)

@@ -41,22 +41,62 @@ class ShadowMismatch(Exception):
 
 
 def check_shadow_holds(table: Table, shadow: Table, dialect) -> None:
-    """Refuse a shadow table whose columns are narrower than the live table's.
+    """Refuse a shadow table some row of ``table`` could not be copied into, before any row moves.
 
-    Rows are copied with ``INSERT ... SELECT``: a narrower shadow column would
-    cut the value (or, in a strict session, fail the batch), and the original
-    row is then deleted. Columns the shadow lacks are added; these must fit.
+    Rows are copied with ``INSERT INTO shadow (the live columns) SELECT ...``
+    and the originals then deleted. Each column of the shadow table must take
+    what that statement gives it: the live column's every value (a narrower
+    type, or on MySQL a character set without some of the live column's
+    characters, would cut it, or fail the batch in a strict session), its NULLs (a
+    NOT NULL the live column does not have), and for a column the live table
+    lacks, nothing at all (NOT NULL needs a default). Columns the shadow
+    lacks are added. What the catalog cannot judge (a CHECK, a UNIQUE, a
+    trigger) the server refuses batch by batch: see :func:`refused_rows`.
     """
-    for name, column in table.columns.items():
-        kept = shadow.columns.get(name)
-        if kept is None or kept.type == column.type:
-            continue
-        if type_change(column.type, kept.type, dialect.vendor) != "widen":
-            raise ShadowMismatch(
-                f"{shadow.name}.{name} is {kept.ddl_type or kept.type}, which cannot hold every value of "
-                f"{table.name}.{name} ({column.ddl_type or column.type}): widen that column or rename "
-                f"{shadow.name}, then archive again"
-            )
+    for name, kept in shadow.columns.items():
+        problem = _column_problem(table.columns.get(name), kept, table.name, dialect)
+        if problem is not None:
+            what, fix = problem
+            raise ShadowMismatch(f"{shadow.name}.{name} {what}: {fix} or rename {shadow.name}, then archive again")
+
+
+def _column_problem(live, kept, table: str, dialect) -> tuple[str, str] | None:
+    """``(what is wrong, what to do)`` when shadow column ``kept`` cannot take its share of a copied row."""
+    if live is None:
+        if kept.nullable or kept.default is not None or kept.autoincrement:
+            return None
+        return (
+            f"is NOT NULL without a default, and {table} has no such column to fill it",
+            "make it nullable, give it a default,",
+        )
+    holds_type = kept.type == live.type or type_change(live.type, kept.type, dialect.vendor) == "widen"
+    holds_characters = dialect.collation_holds(live.collation, kept.collation)
+    if not (holds_type and holds_characters):
+        return (
+            f"is {_spelled(kept, not holds_characters)}, which cannot hold every value of {table}.{live.name} "
+            f"({_spelled(live, not holds_characters)})",
+            "widen that column",
+        )
+    if live.nullable and not kept.nullable:
+        return f"is NOT NULL, but {table}.{live.name} may be NULL", "make that column nullable"
+    return None
+
+
+def _spelled(column, with_collation: bool) -> str:
+    """A column's type as its backend spells it, with its collation where the character set is the problem."""
+    spelled = column.ddl_type or column.type
+    return f"{spelled} COLLATE {column.collation}" if with_collation else spelled
+
+
+def refused_rows(table: str, error: Exception) -> ShadowMismatch:
+    """The refusal of a batch the shadow table's own constraints refused (the server's reason)."""
+    reason = str(error.args[-1] if error.args else error).strip()
+    reason = reason.splitlines()[0] if reason else type(error).__name__
+    shadow = shadow_name(table)
+    return ShadowMismatch(
+        f"{shadow} refused rows of {table} ({reason}): drop or loosen that constraint of {shadow}, "
+        f"or rename {shadow}, then archive again"
+    )
 
 
 def ensure_shadow_table(connection, table: Table, live: Schema) -> Table:

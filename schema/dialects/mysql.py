@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import re
+from dataclasses import replace
 
 from django.db.utils import DatabaseError
 
 from ..schema import Check, Column, ForeignKey, Index, Table
 from ..statements import Statement
+from ..type_rules import type_info
 from .base import Dialect
 from .galera import ClusterSyncLock, is_galera
 from .load_data import has_local_infile, load_data_session, local_infile
@@ -50,6 +52,12 @@ class MySQLTypes(TypeRules):
     # TIMESTAMP is stored in UTC and read in the session's time zone: converting it to
     # DATETIME keeps whatever that session shows, so it is another family (refused while it holds values)
     NAIVE_DATETIME_TYPES = ("datetime",)
+    # latin1 is cp1252: every character of it is in Unicode's first plane, all utf8mb3 holds
+    CHARSETS_HELD = {
+        "utf8mb4": frozenset({"*"}),
+        "utf8mb3": frozenset({"utf8", "ascii", "latin1"}),
+        "utf8": frozenset({"utf8mb3", "ascii", "latin1"}),
+    }
 
     def normalize_type(self, raw: str) -> str:
         text = " ".join(raw.strip().lower().split())
@@ -61,6 +69,10 @@ class MySQLTypes(TypeRules):
 
     def normalize_default(self, raw):
         return None if raw in (None, "NULL") else super().normalize_default(raw)
+
+    def holds_characters(self, normalized: str) -> bool:
+        """Whether a column of this type has a character set (and so a collation)."""
+        return type_info(self, normalized).family in ("text", "char") or normalized.startswith(("enum", "set"))
 
     def unique_constraint_name(self, table, columns):
         return columns[0]
@@ -176,7 +188,7 @@ class MySQLDialect(MySQLTypes, Dialect):
         return [tables[name] for name in names]
 
     COLUMNS_SQL = (
-        "SELECT table_name, column_name, column_type, is_nullable, column_default, extra "
+        "SELECT table_name, column_name, column_type, is_nullable, column_default, extra, collation_name "
         "FROM information_schema.columns WHERE table_schema = DATABASE()"
     )
 
@@ -224,7 +236,7 @@ class MySQLDialect(MySQLTypes, Dialect):
         cursor.execute(f"{sql} ORDER BY {order_by}")
         return cursor.fetchall()
 
-    def _column(self, name, raw_type, nullable, default, extra):
+    def _column(self, name, raw_type, nullable, default, extra, collation):
         return Column(
             name=name,
             type=self.normalize_type(raw_type),
@@ -232,6 +244,7 @@ class MySQLDialect(MySQLTypes, Dialect):
             default=self.normalize_default(default),
             autoincrement="auto_increment" in (extra or "").lower(),
             ddl_type=raw_type,
+            collation=collation,
         )
 
     def ignored_extra_index(self, expected: Table, live: Table, index: Index):
@@ -244,6 +257,11 @@ class MySQLDialect(MySQLTypes, Dialect):
         return None
 
     def column_definition(self, quote, column: Column) -> str:
+        if column.collation and self.holds_characters(column.type):
+            # Without it MODIFY gives the column its table's character set: a utf8mb4 column of a
+            # utf8 table would be converted, its emoji refused by the strict session. A copy
+            # (shadow, backup table) gets its source column's, whatever its own table's default.
+            column = replace(column, ddl_type=f"{column.ddl_type or column.type} COLLATE {column.collation}")
         sql = super().column_definition(quote, column)
         return sql + " AUTO_INCREMENT" if column.autoincrement else sql
 

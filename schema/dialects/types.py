@@ -54,6 +54,17 @@ class TypeRules:
     TEXT_BYTES: dict[str, int] = {}
     #: normalized types that hold a naive date and time, read back the same whatever the session
     NAIVE_DATETIME_TYPES: tuple[str, ...] = ("datetime", "timestamp")
+    #: character set -> the other character sets whose every character it holds ("*": all of them);
+    #: only where a column has a character set of its own (``Column.collation``)
+    CHARSETS_HELD: dict[str, frozenset[str]] = {}
+
+    def collation_holds(self, have: str | None, want: str | None) -> bool:
+        """Whether a column of collation ``want`` keeps every character a column of ``have`` holds."""
+        if not have or not want:
+            return True
+        have_set, want_set = have.split("_")[0], want.split("_")[0]
+        held = self.CHARSETS_HELD.get(want_set, frozenset())
+        return have_set == want_set or "*" in held or have_set in held
 
     # ---- model side -------------------------------------------------------
     def model_ddl_type(self, field) -> str:

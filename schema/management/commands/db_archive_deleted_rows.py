@@ -1,8 +1,9 @@
 """Move soft-deleted rows into shadow tables: ``nova-manage db archive_deleted_rows``.
 
 Exit codes (nova-manage's): 0 nothing was archived, 1 rows were archived
-(automation runs it again while it returns 1), 2 bad ``--max_rows``, 4 bad
-``--before``, 255 an unexpected error. ``--max-replica-lag SECONDS`` waits
+(automation runs it again while it returns 1), 2 bad ``--max_rows`` or a
+shadow table that cannot take the rows, 4 bad ``--before``, 255 an
+unexpected error. ``--max-replica-lag SECONDS`` waits
 between batches while the read replica is further behind than that.
 """
 
@@ -87,11 +88,16 @@ class Command(NovaCommand):
         if progress.enabled:
             candidates = archiver.count_candidates()
             progress.total = max(candidates if options["until_complete"] else min(candidates, max_rows), 1)
-        with progress:
-            archiver.run(max_rows)
-            while options["until_complete"] and not archiver.complete:
-                time.sleep(options["sleep"])
+        try:
+            with progress:
                 archiver.run(max_rows)
+                while options["until_complete"] and not archiver.complete:
+                    time.sleep(options["sleep"])
+                    archiver.run(max_rows)
+        except ShadowMismatch as exc:
+            moved = sum(archiver.archived.values())
+            before_it = f" ({moved} row(s) archived before it)" if moved else ""
+            raise CommandError(f"{exc}{before_it}", returncode=EXIT_USAGE) from None
         purged = None
         if options["purge"] and archiver.complete and archiver.archived:
             purged = purge_shadow_tables(connection, before)
