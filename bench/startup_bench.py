@@ -10,8 +10,10 @@ noise of a busy machine) and its share of ``db_drift``:
 
 - ``python -c pass``: the interpreter alone;
 - ``django + backend``: the floor under any Django command: ``django.setup()``
-  with no app, one connection to the database and ``SELECT 1`` (the backend's
-  driver and Django's ORM imported);
+  with no app, no logging set up and no URL prefix, one connection to the
+  database and ``SELECT 1`` (the backend's driver and Django's ORM imported),
+  started as ``manage.py`` starts a schema command (no garbage collection while
+  loading, start-up frozen after it);
 - ``db_version``, ``db_drift`` (on a synced database), ``db_sync`` with nothing
   to do, and ``db_sync`` on an empty database, through ``./manage.py`` exactly
   as an operator types them.
@@ -42,13 +44,18 @@ sys.path.insert(0, str(BENCH))
 
 from servers import drop_database, empty_database  # noqa: E402
 
-#: The floor: Django set up with no app, one query on the backend's own driver.
+#: The floor: Django set up with no app, one query on the backend's own driver; started the way
+#: manage.py starts a schema command (no collection while loading, start-up frozen after it).
 FLOOR = """
+import gc
+gc.disable()
 import sys, environ, django
 from django.conf import settings
-settings.configure(DATABASES={"default": environ.Env.db_url_config(sys.argv[1])}, USE_TZ=False)
-django.setup()
+settings.configure(DATABASES={"default": environ.Env.db_url_config(sys.argv[1])}, USE_TZ=False, LOGGING_CONFIG=None)
+django.setup(set_prefix=False)
 from django.db import connection
+gc.freeze()
+gc.enable()
 with connection.cursor() as cursor:
     cursor.execute("SELECT 1")
 """
