@@ -24,7 +24,6 @@ import traceback
 from django.conf import settings
 from django.db import DatabaseError, DataError, IntegrityError
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.template.response import TemplateResponse
 
 logger = logging.getLogger("novaweb.database")
 
@@ -126,4 +125,6 @@ class NovaDatabaseErrorMiddleware:
                 location=describe_database(alias) if alias else "",
                 error=reason or first_line(exception),
             )
+        from django.template.response import TemplateResponse  # commands import first_line(), not the HTTP side
+
         return TemplateResponse(request, "novaweb/database_error.html", context, status=status).render()

@@ -17,6 +17,7 @@ import sys
 
 import pytest
 
+import manage
 from tests.support.backends import REPO_ROOT
 
 SCHEMA_COMMANDS = [
@@ -31,11 +32,19 @@ SCHEMA_COMMANDS = [
     ("db_drift",),
     ("db_sync",),
     ("db_version", "--bogus"),
+    ("db_archive_deleted_rows", "--max_rows", "10"),
+    ("db_purge", "--before", "2020-01-01"),
+    ("db_online_data_migrations",),
+    ("db_null_instance_uuid_scan",),
+    ("db_add_indexes", "--dry-run"),
+    ("db_undo", "--dry-run"),
+    ("db_snapshot", "--format", "bogus"),
 ]
 
 #: nova-manage's codes along that sequence: uncontrolled (1, 1, 1), plans and the sync (0),
-#: nothing to do (0), a bad option (2).
-EXPECTED_CODES = [1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 2]
+#: nothing to do (0), a bad option (2); then the housekeeping: nothing to archive (0), no shadow
+#: table to purge (3), nothing to migrate or scan (0), a plan (0), a bad option (2).
+EXPECTED_CODES = [1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 3, 0, 0, 0, 0, 2]
 
 #: Modules a schema command must not load: the web side and what only it needs.
 WEB_MODULES = ("django.contrib.admin", "debug_toolbar", "django.urls", "django.http", "axes", "inventory.console.views")
@@ -62,10 +71,10 @@ def test_short_and_full_paths_answer_the_same(run_manage, tmp_path):
     codes = [code for code, _, _ in results["short"]]
     assert codes == EXPECTED_CODES
     assert "Nothing to do" in results["short"][9][1]
-    assert "--bogus" in results["short"][-1][2]
+    assert "--bogus" in results["short"][10][2] and "bogus" in results["short"][-1][2]
 
 
-@pytest.mark.parametrize("command", ["db_version", "db_drift", "db_sync", "db_expand", "db_migrate", "db_contract"])
+@pytest.mark.parametrize("command", sorted(manage.SCHEMA_COMMANDS))
 def test_help_and_no_web_modules(run_manage, command):
     helped = run_manage(command, "--help")
     assert helped.returncode == 0, helped.stderr
@@ -73,7 +82,8 @@ def test_help_and_no_web_modules(run_manage, command):
 
     traced = run_manage(command, env={"PYTHONPROFILEIMPORTTIME": "1"})
     loaded = {line.split("|")[-1].strip() for line in traced.stderr.splitlines() if line.startswith("import time:")}
-    assert "schema.engine" in loaded or command == "db_version", sorted(loaded)[:20]
+    assert traced.returncode in (0, 1, 2, 3), traced.stderr[-500:]  # answered as itself, not a crash
+    assert "schema.dialects" in loaded, sorted(loaded)[:20]
     web = sorted(m for m in loaded if m.startswith(WEB_MODULES))
     assert not web, f"{command} loaded {web}"
 
