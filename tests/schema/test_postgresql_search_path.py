@@ -148,3 +148,45 @@ def test_no_current_schema_is_one_line_and_exit_2(command, make_db, run_manage):
     assert "no current schema" in result.stderr and "search_path" in result.stderr, result.stderr
     assert relations(db, "public") == before
     assert db.fetchall("SELECT count(*) FROM pg_namespace WHERE nspname = 'missing'") == [(0,)]
+
+
+@pytest.mark.parametrize("tables", [{"tables": "instances"}, {}], ids=["some tables", "complete"])
+def test_snapshot_and_restore_are_of_the_current_schema_and_leave_the_decoys_alone(
+    tables, make_db, nova_db_alias, tmp_path
+):
+    db = make_db("dump")
+    move_nova_to_schema(db)
+    add_decoys(db)
+    db.execute("INSERT INTO nova.instances (id, hostname, deleted) VALUES (1, 'kept', false)")
+    alias = nova_db_alias(with_query(db, NOVA_FIRST))
+    snapshot = call("db_snapshot", database=alias, output=str(tmp_path), **tables)
+    assert snapshot.code == 0, snapshot.err
+    path = snapshot.out.strip()
+    db.execute("UPDATE nova.instances SET hostname = 'changed since'")
+    db.execute("INSERT INTO public.instances VALUES (2, 'written after the snapshot')")
+    decoys = decoy_state(db)
+
+    scratch = call("db_restore", path, database=alias, verify_only=True)
+    assert scratch.code == 0, scratch.out + scratch.err
+    restored = call("db_restore", path, database=alias, yes=True)
+
+    assert restored.code == 0, restored.out + restored.err
+    assert "verified equal" in restored.out
+    assert db.fetchall("SELECT id, hostname FROM nova.instances") == [(1, "kept")]
+    assert decoy_state(db) == decoys  # public's tables neither replaced nor rolled back
+    assert call("db_drift", database=alias).code == 0
+
+
+def test_a_snapshot_of_another_schema_is_refused_with_exit_2(make_db, nova_db_alias, tmp_path):
+    db = make_db("dump")
+    move_nova_to_schema(db)
+    add_decoys(db)
+    snapshot = call("db_snapshot", database=nova_db_alias(with_query(db, NOVA_FIRST)), output=str(tmp_path))
+    assert snapshot.code == 0, snapshot.err
+    decoys = decoy_state(db)
+
+    result = call("db_restore", snapshot.out.strip(), database=nova_db_alias(db), yes=True)  # current schema: public
+
+    assert result.code == 2, result.out + result.err
+    assert "schema 'nova'" in result.err and "search_path" in result.err and result.err.count("\n") == 1
+    assert decoy_state(db) == decoys
