@@ -3,8 +3,9 @@
 Django's ``connection.introspection`` lists tables and reads primary keys,
 unique constraints, indexes and checks; the backend's dialect adds what it
 lacks (raw column types, multi-column foreign keys, SQLite's table-level
-UNIQUE). One pass over the catalog per call: no caching, the database is the
-truth.
+UNIQUE) and narrows it to the one schema novaweb works on (PostgreSQL's
+current schema, not every table visible on the search_path). One pass over
+the catalog per call: no caching, the database is the truth.
 """
 
 from __future__ import annotations
@@ -14,10 +15,9 @@ from .schema import Schema
 
 
 def live_table_names(connection) -> list[str]:
-    internal = dialect_for(connection).INTERNAL_TABLE_PREFIXES
+    """The tables of the schema novaweb works on (PostgreSQL: the current schema only), sorted."""
     with connection.cursor() as cursor:
-        tables = connection.introspection.get_table_list(cursor)
-    return sorted(t.name for t in tables if t.type == "t" and not (internal and t.name.startswith(internal)))
+        return dialect_for(connection).live_table_names(cursor)
 
 
 def introspect(connection, tables=None) -> Schema:

@@ -31,6 +31,7 @@ from django.db import transaction
 
 from schema.backup import copy_to_backup
 from schema.dialects import dialect_for
+from schema.introspect import live_table_names
 from schema.model_schema import model_for_table, nova_models
 
 #: table -> the columns set (besides the instance column, set to NULL) to detach a row from an instance
@@ -111,7 +112,7 @@ def _count(connection, target: Target) -> int:
 
 
 def _present(connection, targets):
-    existing = set(connection.introspection.table_names())
+    existing = set(live_table_names(connection))
     return [t for t in targets if t.table in existing]
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from django.db import models, transaction
 
 from ..dialects import dialect_for
+from ..introspect import live_table_names
 
 #: (alias, database name, table, column) -> last key known to be fixed
 _marks: dict[tuple, tuple] = {}
@@ -69,7 +70,7 @@ def _existing_tables(connection) -> frozenset:
     """The database's tables, remembered until :func:`forget_marks` (a run does not create tables)."""
     key = _database(connection)
     if key not in _tables:
-        _tables[key] = frozenset(connection.introspection.table_names())
+        _tables[key] = frozenset(live_table_names(connection))
     return _tables[key]
 
 
@@ -182,5 +183,5 @@ def fill_nulls_across(
 
 
 def count_nulls_across(connection, targets: Sequence[NullColumn]) -> int:
-    existing = set(connection.introspection.table_names())
+    existing = set(live_table_names(connection))
     return sum(count_nulls(connection, t) for t in targets if t.table in existing)

@@ -16,6 +16,19 @@ class CatalogReader:
     #: Tables the backend keeps for itself (statistics...): never part of a schema.
     INTERNAL_TABLE_PREFIXES: tuple[str, ...] = ()
 
+    def live_table_names(self, cursor) -> list[str]:
+        """The base tables novaweb works on, sorted; Django's list where it is that set."""
+        internal = self.INTERNAL_TABLE_PREFIXES
+        tables = self.connection.introspection.get_table_list(cursor)
+        return sorted(t.name for t in tables if t.type == "t" and not (internal and t.name.startswith(internal)))
+
+    def no_work_schema(self, cursor, setting: str) -> str | None:
+        """Why the session has no schema to read and write tables in, or None (the usual case).
+
+        ``setting`` names what configures the connection (``NOVA_DATABASE_URL``), for the advice.
+        """
+        return None
+
     def read_tables(self, cursor, names) -> list[Table]:
         """Each named table as it is live; a dialect may read the catalog in bulk instead."""
         tables = []

@@ -131,6 +131,31 @@ class PostgreSQLDialect(PostgreSQLTypes, Dialect):
         name = f"CONSTRAINT {quote(unique.name)} " if unique.name else ""
         return name + super().inline_unique_sql(quote, unique)
 
+    # novaweb works on ONE schema: current_schema(), the first schema of the search_path that
+    # exists (and that the user may use), where CREATE TABLE puts a table and where an unqualified
+    # name is looked up first. Django's introspection lists every table *visible* on the path,
+    # so a table of a later schema would pass for one of Nova's; every query here reads
+    # current_schema() alone.
+    TABLES_SQL = (
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p', 'f') AND NOT c.relispartition"
+    )
+
+    def live_table_names(self, cursor):
+        cursor.execute(self.TABLES_SQL)
+        return sorted(name for (name,) in cursor.fetchall())
+
+    def no_work_schema(self, cursor, setting):
+        cursor.execute("SELECT current_schema() IS NULL, current_setting('search_path'), current_user")
+        missing, path, user = cursor.fetchone()
+        if not missing:
+            return None
+        return (
+            f"no current schema: no schema of the search_path ({path}) exists or is usable by {user}; "
+            f"set search_path to the schema holding Nova's tables ({setting} ending in "
+            "?options=-c%20search_path%3D<schema>, or ALTER ROLE/DATABASE ... SET search_path) or create it"
+        )
+
     def read_tables(self, cursor, names):
         # One catalog query per kind of object for the whole schema, not per table.
         tables = {name: Table(name) for name in names}

@@ -126,7 +126,21 @@ class NovaCommand(BaseCommand):
             connection.ensure_connection()
         except DatabaseError as exc:
             raise CommandError(unreachable_message(alias, exc), returncode=EXIT_UNEXPECTED) from None
+        self.require_work_schema(connection)
         return connection
+
+    def require_work_schema(self, connection) -> None:
+        """Exit 2 when the session has no schema to work on (PostgreSQL: no schema of the search_path exists)."""
+        from schema.dialects import dialect_for
+
+        variable = URL_VARIABLES.get(connection.alias, f"the '{connection.alias}' alias's settings")
+        with connection.cursor() as cursor:
+            problem = dialect_for(connection).no_work_schema(cursor, variable)
+        if problem:
+            raise CommandError(
+                f"database '{connection.alias}' ({describe_database(connection.alias)}) has {problem}",
+                returncode=EXIT_USAGE,
+            )
 
     def require_nova_schema(self, connection, tables=("instances", "migrate_version")):
         """Exit 2 (bad input: not a Nova database) unless ``tables`` exist; never exit 1, which automation loops on."""

@@ -95,6 +95,10 @@ class SnapshotBackend:
     def server_version(self) -> str:
         raise NotImplementedError
 
+    def namespace(self) -> str | None:
+        """The schema inside the database that the tables are in, where a backend has several."""
+        return None
+
     def states(self, tables: list[Table], progress=None) -> list[TableState]:
         """Row count and the server's content checksum of each table, now."""
         raise NotImplementedError
@@ -114,6 +118,10 @@ class SnapshotBackend:
         ``atomic``: all or nothing where the backend can (the Nova database itself).
         """
         raise NotImplementedError
+
+    def restore_problem(self, manifest) -> str | None:
+        """Why the snapshot cannot be restored into this connection's database, or None."""
+        return None
 
     def create_database(self, name: str) -> dict:
         """A new, empty database on the same server; returns its Django settings."""

@@ -45,6 +45,8 @@ class Manifest:
     complete: bool = True
     #: tables whose content changed while the dump ran (their checksums may not match the data)
     changed_during_snapshot: list[str] = field(default_factory=list)
+    #: PostgreSQL: the schema the tables were in (the current schema); a restore replaces that one only
+    namespace: str | None = None
     format: str = FORMAT
 
     @property

@@ -25,6 +25,11 @@ from .base import SnapshotBackend, SnapshotError, Tool, failure, hashed_columns
 from .manifest import TableState
 
 
+def _pattern(name: str) -> str:
+    """A name as pg_dump's ``-t``/``-n`` pattern matches it exactly (quoted: no wildcards)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
 class PostgreSQLSnapshots(SnapshotBackend):
     vendor = "postgresql"
     data_name = "dump"
@@ -53,6 +58,12 @@ class PostgreSQLSnapshots(SnapshotBackend):
             cursor.execute("SHOW server_version")
             return cursor.fetchone()[0]
 
+    def namespace(self) -> str:
+        # The tools' sessions do not get the URL's search_path: every name they are given is qualified.
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT current_schema()")
+            return cursor.fetchone()[0]
+
     def states(self, tables: list[Table], progress=None) -> list[TableState]:
         q = self.quote
         states = []
@@ -69,6 +80,7 @@ class PostgreSQLSnapshots(SnapshotBackend):
     def dump(self, directory: Path, tables: list[Table], complete: bool, progress=None):
         target = Path(directory) / self.data_name
         alias = self.connection.alias
+        schema = _pattern(self.namespace())
         with transaction.atomic(using=alias), self.connection.cursor() as cursor:
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cursor.execute("SELECT pg_export_snapshot()")
@@ -86,8 +98,8 @@ class PostgreSQLSnapshots(SnapshotBackend):
             if len(tables) > 1:
                 command.append("--jobs=2")
             if not complete:
-                for table in tables:
-                    command += ["-t", '"' + table.name.replace('"', '""') + '"']
+                for table in tables:  # of the current schema, not the first table of that name pg_dump sees
+                    command += ["-t", f"{schema}.{_pattern(table.name)}"]
             with subprocess.Popen(command, env=self.tool_env(), stderr=subprocess.PIPE) as proc:
                 states = self.states(tables, progress)
                 _, err = proc.communicate()
@@ -126,6 +138,13 @@ class PostgreSQLSnapshots(SnapshotBackend):
             for fk in t.foreign_keys
             if fk.ref_table in snapshot.tables
         ]
+        namespace = manifest.namespace
+        if namespace and clean:
+            # Only the snapshot's schema is replaced (pg_restore -n: its objects, not the schema itself);
+            # a complete snapshot holds the other schemas too, and they are left as they are.
+            command += ["--schema", namespace]
+        if namespace and (clean or not manifest.complete):
+            self._create_schema(namespace)  # nothing in the data creates it
         if clean:
             command += ["--clean", "--if-exists"]
         # all or nothing, or as much as can be read (a damaged table fails alone, and is named)
@@ -145,6 +164,26 @@ class PostgreSQLSnapshots(SnapshotBackend):
                 except Exception as exc:  # noqa: BLE001 -- reported, the verification says the rest
                     warnings.append(f"could not put back {fk.describe()} on {table}: {exc}")
         return warnings
+
+    def restore_problem(self, manifest) -> str | None:
+        namespace = manifest.namespace
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT current_schema(), EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = %s)", [namespace]
+            )
+            current, exists = cursor.fetchone()
+        if namespace is None or current == namespace or not exists:
+            return None
+        return (
+            f"the snapshot holds tables of schema {namespace!r}, and the current schema here is {current!r}: "
+            f"set the search_path to {namespace} to restore it"
+        )
+
+    def _create_schema(self, name: str) -> None:
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [name])
+            if cursor.fetchone() is None:
+                cursor.execute(f"CREATE SCHEMA {self.quote(name)}")
 
     def create_database(self, name: str) -> dict:
         q = self.quote

@@ -44,6 +44,9 @@ def check_restorable(manifest: Manifest, directory, connection) -> None:
         )
     if not (Path(directory) / manifest.data).exists():
         raise ManifestError(f"the snapshot's data ({Path(directory) / manifest.data}) is missing")
+    problem = snapshot_backend(connection).restore_problem(manifest)
+    if problem:
+        raise ManifestError(problem)
 
 
 def restore(manifest: Manifest, directory, connection, *, clean: bool = True, atomic: bool = False) -> list[str]:
@@ -64,7 +67,7 @@ def verify(manifest: Manifest, connection, warnings=()) -> Verification:
         states = {s.name: s for s in snapshot_backend(connection).states(present)}
     except DatabaseError as exc:
         for table in present:
-            result.add(table, f"cannot be read: {exc}")
+            result.add(table.name, f"cannot be read: {exc}")
         return result
     for want in manifest.tables:
         got = states.get(want.name)

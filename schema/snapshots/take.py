@@ -63,6 +63,7 @@ def take_snapshot(connection, *, output=None, tables=None, label: str = "", prog
         schema=schema_to_dict(live, names),
         complete=complete,
         changed_during_snapshot=changed,
+        namespace=backend.namespace(),
     )
     manifest.write(directory)
     return directory.resolve(), manifest
