@@ -145,16 +145,36 @@ class PostgreSQLDialect(PostgreSQLTypes, Dialect):
         cursor.execute(self.TABLES_SQL)
         return sorted(name for (name,) in cursor.fetchall())
 
+    #: The session's schema, its path, its user, and the first later schema of the path that holds
+    #: Nova's ``migrate_version`` when the current one does not.
+    WORK_SCHEMA_SQL = (
+        "SELECT current_schema(), current_setting('search_path'), current_user, "
+        "(SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE c.relname = 'migrate_version' AND c.relkind IN ('r', 'p') "
+        "AND n.nspname = ANY (current_schemas(false)) "
+        "AND NOT EXISTS (SELECT 1 FROM pg_class m JOIN pg_namespace mn ON mn.oid = m.relnamespace "
+        "WHERE m.relname = 'migrate_version' AND mn.nspname = current_schema()) "
+        "ORDER BY array_position(current_schemas(false), n.nspname) LIMIT 1)"
+    )
+
     def no_work_schema(self, cursor, setting):
-        cursor.execute("SELECT current_schema() IS NULL, current_setting('search_path'), current_user")
-        missing, path, user = cursor.fetchone()
-        if not missing:
-            return None
-        return (
-            f"no current schema: no schema of the search_path ({path}) exists or is usable by {user}; "
-            f"set search_path to the schema holding Nova's tables ({setting} ending in "
-            "?options=-c%20search_path%3D<schema>, or ALTER ROLE/DATABASE ... SET search_path) or create it"
-        )
+        cursor.execute(self.WORK_SCHEMA_SQL)
+        current, path, user, hidden = cursor.fetchone()
+        advice = f"{setting} ending in ?options=-c%20search_path%3D<schema>, or ALTER ROLE/DATABASE ... SET search_path"
+        if current is None:
+            return (
+                f"no current schema: no schema of the search_path ({path}) exists or is usable by {user}; "
+                f"set search_path to the schema holding Nova's tables ({advice}) or create it"
+            )
+        if hidden is not None:
+            # Tables made in the current schema would hide the later schema's from Nova's own
+            # services, which find an unqualified name through the whole path.
+            return (
+                f"its current schema {current} holds no Nova database, but {hidden}, later on the search_path "
+                f"({path}), does: novaweb works on the current schema only; set search_path to {hidden} "
+                f"({advice}), or drop the schema {current} if it is not meant to hold Nova"
+            )
+        return None
 
     def read_tables(self, cursor, names):
         # One catalog query per kind of object for the whole schema, not per table.

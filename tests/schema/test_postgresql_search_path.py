@@ -150,6 +150,26 @@ def test_no_current_schema_is_one_line_and_exit_2(command, make_db, run_manage):
     assert db.fetchall("SELECT count(*) FROM pg_namespace WHERE nspname = 'missing'") == [(0,)]
 
 
+@pytest.mark.parametrize(
+    "command", [("db_version",), ("db_sync",), ("db_sync", "--dry-run"), ("db_drift",)], ids=" ".join
+)
+@pytest.mark.parametrize("path", ["nova,public", "%22$user%22,public"], ids=["nova first", "$user first"])
+def test_an_empty_schema_ahead_of_novas_is_refused_not_filled(command, path, make_db, run_manage):
+    """Nova in ``public``, and an empty schema earlier on the path (one named after the user, as
+    PostgreSQL's default path ``"$user", public`` picks). Tables made there would hide public's
+    from Nova's own services, which look names up through the whole path: exit 2, nothing made."""
+    db = make_db("dump")
+    schema = "postgres" if "user" in path else "nova"
+    db.execute(f"CREATE SCHEMA {schema}")
+
+    result = run_manage(*command, db=with_query(db, f"?options=-c%20search_path%3D{path}"))
+
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert f"current schema {schema} holds no Nova database, but public" in result.stderr, result.stderr
+    assert relations(db, schema) == []
+
+
 @pytest.mark.parametrize("tables", [{"tables": "instances"}, {}], ids=["some tables", "complete"])
 def test_snapshot_and_restore_are_of_the_current_schema_and_leave_the_decoys_alone(
     tables, make_db, nova_db_alias, tmp_path
