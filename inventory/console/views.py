@@ -1,7 +1,10 @@
 """The console's pages in the admin: run a statement, explain it, download it as CSV; the saved reports.
 
 Staff with ``console.run_sql`` only (anyone else: the login page or 403). Every
-statement, refused or run, is written to the query log.
+statement, refused or run, is written to the query log. A CSV follows the
+exports' formula rule (``inventory.exports.sql.neutralise``): a text cell a
+spreadsheet would run (``=HYPERLINK(...)`` in a display name) gets a leading
+``'``, unless ``raw=1`` asks for the text as stored.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from django.http import Http404, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from sqlglot import exp
 
+from inventory.exports.sql import neutralise
+
 from . import guard, reports, runner
 from .database import READONLY_ALIAS
 from .log import record
@@ -31,6 +36,11 @@ class QueryForm(forms.Form):
         max_length=100_000,
         strip=True,
         widget=forms.Textarea(attrs={"rows": 8, "cols": 110, "spellcheck": "false", "class": "vLargeTextField"}),
+    )
+    raw = forms.BooleanField(
+        label="CSV: text as stored",
+        required=False,
+        help_text="without it, a text cell starting with = + - @ tab or CR gets a leading ' (spreadsheet formulas)",
     )
 
 
@@ -88,7 +98,14 @@ class _Echo:
         return value
 
 
-def _csv_response(request, sql: str, filename: str, *, is_query: bool, report: str = ""):
+def _cells(row: tuple, raw: bool) -> tuple:
+    """A row as the CSV writes it: text cells under the formula rule unless ``raw`` (numbers never)."""
+    if raw:
+        return row
+    return tuple(neutralise(value) if isinstance(value, str) else value for value in row)
+
+
+def _csv_response(request, sql: str, filename: str, *, is_query: bool, raw: bool, report: str = ""):
     """Stream ``sql``'s rows as CSV (up to the CSV cap); the log row is written when the stream ends.
 
     The statement runs before the response starts, so a refusal or an error is
@@ -117,7 +134,7 @@ def _csv_response(request, sql: str, filename: str, *, is_query: bool, report: s
         yield writer.writerow(header)
         try:
             for row in rows:
-                yield writer.writerow(row)
+                yield writer.writerow(_cells(row, raw))
         except runner.QueryFailed as exc:
             yield writer.writerow([f"# stopped: {exc}"])
 
@@ -143,7 +160,7 @@ def console_view(request):
     is_query = isinstance(statement, exp.Query)
     if action == "csv":
         try:
-            return _csv_response(request, sql, "query.csv", is_query=is_query)
+            return _csv_response(request, sql, "query.csv", is_query=is_query, raw=form.cleaned_data["raw"])
         except runner.QueryFailed as exc:
             context["error"] = str(exc)
             return TemplateResponse(request, "console/console.html", context, status=400)
@@ -190,7 +207,7 @@ def report_csv_view(request, slug):
     report = _report(slug)
     sql = report.sql_for(_vendor())
     try:
-        return _csv_response(request, sql, f"{slug}.csv", is_query=True, report=slug)
+        return _csv_response(request, sql, f"{slug}.csv", is_query=True, raw=request.GET.get("raw") == "1", report=slug)
     except runner.QueryFailed as exc:
         context = _context(request, report.title, report=report, sql=sql, result=None, error=str(exc), explain=False)
         return TemplateResponse(request, "console/report.html", context, status=400)
