@@ -187,6 +187,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 # collectstatic's hashed copies from STATIC_ROOT instead.
 WHITENOISE_USE_FINDERS = True
 
+# A refused form (a CSRF token that no longer matches) gets the admin's look and what to do.
+CSRF_FAILURE_VIEW = "novaweb.csrf.csrf_failure"
+
 LOGIN_URL = "admin:login"
 # Where a login lands when ``next`` is missing or unsafe (another host): the admin index.
 LOGIN_REDIRECT_URL = "admin:index"
