@@ -229,3 +229,21 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# A request's error (a 500) on stderr when DEBUG is off: Django's default sends it only to
+# ADMINS by e-mail (none here), so runserver (scripts/demo.sh) answered "Server Error (500)"
+# and logged nothing. Not for the schema commands (no requests; manage.py skips logging set-up
+# for them when LOGGING is empty). settings_production replaces this with its JSON logs.
+LOGGING = (
+    {}
+    if INSTALLED_APPS == SCHEMA_COMMAND_APPS
+    else {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+        "handlers": {
+            "request_errors": {"class": "logging.StreamHandler", "level": "ERROR", "filters": ["require_debug_false"]}
+        },
+        "loggers": {"django.request": {"handlers": ["request_errors"]}},
+    }
+)
