@@ -131,6 +131,29 @@ def test_a_reports_csv_writes_a_formula_as_text(console, readonly, formula_host)
     assert [row[0] for row in csv_rows(console.get(f"{url}?raw=1")) if "HYPERLINK" in row[0]] == [FORMULA]
 
 
+@pytest.fixture
+def long_user_data(readonly):
+    """One live instance with 60,000 characters of user_data (a TEXT column holds 64 KiB), put back afterwards."""
+    pk, before = readonly.fetchall(f"SELECT id, user_data FROM instances WHERE {live(readonly)} ORDER BY id")[0]
+    mark = readonly.placeholder
+    readonly.execute(f"UPDATE instances SET user_data = {mark} WHERE id = {mark}", ("x" * 60_000, pk))
+    yield pk
+    readonly.execute(f"UPDATE instances SET user_data = {mark} WHERE id = {mark}", (before, pk))
+
+
+def test_the_page_cuts_a_long_value_and_the_csv_keeps_it_whole(console, readonly, long_user_data):
+    # Was the whole value on the page: SELECT * FROM instances on a cloud with user_data, a page of hundreds of MB.
+    sql = f"SELECT id, user_data FROM instances WHERE id = {long_user_data}"
+    response = run(console, sql)
+    assert response.status_code == 200
+    ((pk, shown),) = response.context["result"].rows
+    assert shown == "x" * 1000 + "…"
+    page = response.content.decode()
+    assert "x" * 1001 not in page
+    assert "1 value longer than 1000 characters is cut on this page" in page
+    assert csv_rows(run(console, sql, action="csv"))[1] == [str(pk), "x" * 60_000]
+
+
 def test_explain_shows_a_plan(console, readonly):
     response = run(console, "SELECT host, count(*) FROM instances GROUP BY host", action="explain")
     assert response.status_code == 200 and response.context["result"].rows
