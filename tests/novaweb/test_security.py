@@ -212,6 +212,21 @@ def test_a_form_opened_before_signing_in_again_is_refused_on_a_styled_page_sayin
     _assert_security_headers(response, "csrf failure")
 
 
+def test_a_form_from_an_address_not_the_sites_says_what_the_operator_must_configure(operator):
+    """Behind a proxy that does not pass Host, or at an address not in CSRF_TRUSTED_ORIGINS."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.get(LOGIN)
+    token = client.cookies["csrftoken"].value
+    data = {"username": "operator", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    response = client.post(LOGIN, data, secure=True, headers={"Origin": "https://nova-admin.example.org"})
+    assert response.status_code == 403 and not _signed_in(client)
+    page = response.content.decode()
+    assert "CSRF_TRUSTED_ORIGINS" in page and "<code>Host</code>" in page and "reload the page" not in page
+    assert "Origin checking failed - https://nova-admin.example.org does not match any trusted origins." in page
+
+
 # --- templates ------------------------------------------------------------------------------
 
 INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>", re.I)
