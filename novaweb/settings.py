@@ -187,6 +187,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 # collectstatic's hashed copies from STATIC_ROOT instead.
 WHITENOISE_USE_FINDERS = True
 
+# A refused form (a CSRF token that no longer matches) gets the admin's look and what to do.
+CSRF_FAILURE_VIEW = "novaweb.csrf.csrf_failure"
+
 LOGIN_URL = "admin:login"
 # Where a login lands when ``next`` is missing or unsafe (another host): the admin index.
 LOGIN_REDIRECT_URL = "admin:index"
@@ -226,3 +229,21 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     },
 }
+
+# A request's error (a 500) on stderr when DEBUG is off: Django's default sends it only to
+# ADMINS by e-mail (none here), so runserver (scripts/demo.sh) answered "Server Error (500)"
+# and logged nothing. Not for the schema commands (no requests; manage.py skips logging set-up
+# for them when LOGGING is empty). settings_production replaces this with its JSON logs.
+LOGGING = (
+    {}
+    if INSTALLED_APPS == SCHEMA_COMMAND_APPS
+    else {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+        "handlers": {
+            "request_errors": {"class": "logging.StreamHandler", "level": "ERROR", "filters": ["require_debug_false"]}
+        },
+        "loggers": {"django.request": {"handlers": ["request_errors"]}},
+    }
+)

@@ -10,6 +10,10 @@ choices from small tables.
 Search does only what an index can serve (or a single cheap lookup): an exact
 UUID, an exact IP address (through ``fixed_ips`` / ``floating_ips``), or the
 start of a name or hostname.
+
+The detail page shows an instance's latest actions and faults only
+(:class:`LatestRowsFormSet`): Nova adds a fault on every failed operation, so an
+instance stuck in a retry loop holds thousands, each with a traceback.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import re
 
 from django.contrib import admin
 from django.db.models import F, Prefetch
+from django.forms.models import BaseInlineFormSet
 from django.utils.html import format_html_join
 
 from inventory import states
@@ -138,13 +143,35 @@ class SecurityGroupInline(ReadOnlyInline):
         return super().get_queryset(request).select_related("security_group")
 
 
-class ActionInline(ReadOnlyInline):
+class LatestRowsFormSet(BaseInlineFormSet):
+    """The inline's first ``max_shown`` rows in its ``ordering`` (newest first), from one query of one row
+    more: ``more`` says whether the database holds others."""
+
+    max_shown = 20
+
+    def get_queryset(self):
+        if not hasattr(self, "_latest"):
+            rows = list(super().get_queryset()[: self.max_shown + 1])
+            self.more = len(rows) > self.max_shown
+            self._latest = rows[: self.max_shown]
+        return self._latest
+
+
+class LatestRowsInline(ReadOnlyInline):
+    """A read-only inline of a table that grows without bound: its latest rows, saying when there are more."""
+
+    formset = LatestRowsFormSet
+    ordering = (F("created_at").desc(nulls_last=True), "-id")  # PostgreSQL would put NULLs first
+    template = "admin/inventory/latest_rows_inline.html"
+
+
+class ActionInline(LatestRowsInline):
     model = InstanceAction
     fields = readonly_fields = ("created_at", "action", "error")
     verbose_name_plural = "actions"
 
 
-class FaultInline(ReadOnlyInline):
+class FaultInline(LatestRowsInline):
     model = InstanceFault
     fields = readonly_fields = ("created_at", "code", "message", "details")
     verbose_name_plural = "faults"

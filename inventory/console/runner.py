@@ -4,7 +4,8 @@ Each run opens a connection of its own (``connections.create_connection``) and
 closes it afterwards, so nothing a statement does to its session (a ``SET``)
 outlives it. Rows are read through a cursor that does not load the whole
 result into memory, at most ``max_rows + 1`` of them (the extra row tells
-that there are more):
+that there are more), each value cut to ``max_cell_chars`` for the page as it is
+read (``instances.user_data`` holds up to 64 KiB a row; the CSV keeps values whole):
 
 - PostgreSQL: a server-side cursor (``DECLARE``, the extended protocol: one
   statement only) inside a transaction that is always rolled back; any other
@@ -49,29 +50,53 @@ class Result:
     #: True when the statement had more rows than the cap (only the cap is kept).
     truncated: bool = False
     duration_ms: int = 0
+    #: How many values were longer than ``max_cell_chars`` and are cut (ending with …).
+    cut_values: int = 0
 
 
 def explain_sql(sql: str, vendor: str) -> str:
     return EXPLAIN_PREFIX[vendor] + sql
 
 
-def run(sql: str, params=None, *, max_rows: int, alias: str = READONLY_ALIAS, is_query: bool = True) -> Result:
+def run(
+    sql: str,
+    params=None,
+    *,
+    max_rows: int,
+    max_cell_chars: int | None = None,
+    alias: str = READONLY_ALIAS,
+    is_query: bool = True,
+) -> Result:
     """Run ``sql`` and return at most ``max_rows`` rows (``truncated`` says when there were more).
 
-    ``is_query``: the statement returns rows (a SELECT): on PostgreSQL it is then
-    read through a server-side cursor. Raises :class:`QueryFailed`.
+    A text or binary value longer than ``max_cell_chars`` is cut to that length
+    and ``…`` (``cut_values`` counts them). ``is_query``: the statement returns
+    rows (a SELECT): on PostgreSQL it is then read through a server-side cursor.
+    Raises :class:`QueryFailed`.
     """
     started = time.monotonic()
     with session(alias) as connection, _executed(connection, sql, params, is_query) as cursor:
         columns = _columns(cursor)
-        rows = []
+        rows, cut = [], 0
         while columns and len(rows) <= max_rows:
             batch = cursor.fetchmany(min(BATCH, max_rows + 1 - len(rows)))
             if not batch:
                 break
-            rows.extend(tuple(row) for row in batch)
+            for row in batch:
+                values = tuple(_cut(value, max_cell_chars) for value in row)
+                cut += sum(shown is not value for shown, value in zip(values, row, strict=True))
+                rows.append(values)
         truncated = len(rows) > max_rows
-        return Result(columns, rows[:max_rows], truncated, int((time.monotonic() - started) * 1000))
+        return Result(columns, rows[:max_rows], truncated, int((time.monotonic() - started) * 1000), cut)
+
+
+def _cut(value, max_chars: int | None):
+    """``value``, or its first ``max_chars`` characters (bytes) and ``…`` when it is longer."""
+    if max_chars is None or not isinstance(value, (str, bytes, bytearray, memoryview)) or len(value) <= max_chars:
+        return value
+    if isinstance(value, str):
+        return value[:max_chars] + "…"
+    return f"{bytes(value[:max_chars])!r}…"
 
 
 def stream(

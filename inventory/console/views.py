@@ -1,7 +1,10 @@
 """The console's pages in the admin: run a statement, explain it, download it as CSV; the saved reports.
 
 Staff with ``console.run_sql`` only (anyone else: the login page or 403). Every
-statement, refused or run, is written to the query log.
+statement, refused or run, is written to the query log. A CSV follows the
+exports' formula rule (``inventory.exports.sql.neutralise``): a text cell a
+spreadsheet would run (``=HYPERLINK(...)`` in a display name) gets a leading
+``'``, unless ``raw=1`` asks for the text as stored.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ from django.http import Http404, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from sqlglot import exp
 
+from inventory.exports.sql import neutralise
+
 from . import guard, reports, runner
 from .database import READONLY_ALIAS
 from .log import record
@@ -32,6 +37,16 @@ class QueryForm(forms.Form):
         strip=True,
         widget=forms.Textarea(attrs={"rows": 8, "cols": 110, "spellcheck": "false", "class": "vLargeTextField"}),
     )
+    raw = forms.BooleanField(
+        label="CSV: text as stored",
+        required=False,
+        help_text="without it, a text cell starting with = + - @ tab or CR gets a leading ' (spreadsheet formulas)",
+    )
+
+
+#: Characters of one value the page shows (a 64 KiB ``user_data`` on each of 10,000 rows would be
+#: a 640 MB page); the CSV has every value whole.
+PAGE_CELL_CHARS = 1000
 
 
 def _limits() -> dict:
@@ -39,6 +54,7 @@ def _limits() -> dict:
         "timeout": settings.NOVA_CONSOLE_TIMEOUT,
         "max_rows": settings.NOVA_CONSOLE_MAX_ROWS,
         "csv_max_rows": settings.NOVA_CONSOLE_CSV_MAX_ROWS,
+        "cell_chars": PAGE_CELL_CHARS,
     }
 
 
@@ -63,7 +79,9 @@ def _run(request, sql: str, kind: str, *, is_query: bool, report: str = "") -> t
     """Run and log one statement; ``(result, "")`` or ``(None, error message)``."""
     started_at, started = _now(), time.monotonic()
     try:
-        result = runner.run(sql, max_rows=settings.NOVA_CONSOLE_MAX_ROWS, is_query=is_query)
+        result = runner.run(
+            sql, max_rows=settings.NOVA_CONSOLE_MAX_ROWS, max_cell_chars=PAGE_CELL_CHARS, is_query=is_query
+        )
     except runner.QueryFailed as exc:
         duration = int((time.monotonic() - started) * 1000)
         record(request, sql, kind, started_at=started_at, duration_ms=duration, error=str(exc), report=report)
@@ -88,7 +106,14 @@ class _Echo:
         return value
 
 
-def _csv_response(request, sql: str, filename: str, *, is_query: bool, report: str = ""):
+def _cells(row: tuple, raw: bool) -> tuple:
+    """A row as the CSV writes it: text cells under the formula rule unless ``raw`` (numbers never)."""
+    if raw:
+        return row
+    return tuple(neutralise(value) if isinstance(value, str) else value for value in row)
+
+
+def _csv_response(request, sql: str, filename: str, *, is_query: bool, raw: bool, report: str = ""):
     """Stream ``sql``'s rows as CSV (up to the CSV cap); the log row is written when the stream ends.
 
     The statement runs before the response starts, so a refusal or an error is
@@ -117,7 +142,7 @@ def _csv_response(request, sql: str, filename: str, *, is_query: bool, report: s
         yield writer.writerow(header)
         try:
             for row in rows:
-                yield writer.writerow(row)
+                yield writer.writerow(_cells(row, raw))
         except runner.QueryFailed as exc:
             yield writer.writerow([f"# stopped: {exc}"])
 
@@ -143,7 +168,7 @@ def console_view(request):
     is_query = isinstance(statement, exp.Query)
     if action == "csv":
         try:
-            return _csv_response(request, sql, "query.csv", is_query=is_query)
+            return _csv_response(request, sql, "query.csv", is_query=is_query, raw=form.cleaned_data["raw"])
         except runner.QueryFailed as exc:
             context["error"] = str(exc)
             return TemplateResponse(request, "console/console.html", context, status=400)
@@ -190,7 +215,7 @@ def report_csv_view(request, slug):
     report = _report(slug)
     sql = report.sql_for(_vendor())
     try:
-        return _csv_response(request, sql, f"{slug}.csv", is_query=True, report=slug)
+        return _csv_response(request, sql, f"{slug}.csv", is_query=True, raw=request.GET.get("raw") == "1", report=slug)
     except runner.QueryFailed as exc:
         context = _context(request, report.title, report=report, sql=sql, result=None, error=str(exc), explain=False)
         return TemplateResponse(request, "console/report.html", context, status=400)

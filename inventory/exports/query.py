@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db.models import F, OrderBy
+from django.db.models.sql.where import WhereNode
 
 from schema.dialects import dialect_for
 
@@ -144,6 +146,22 @@ def joined_column(joined: JoinedList, connection, quote, alias: str, raw: bool) 
     return (cell if raw else neutralised_sql(connection.vendor, cell)), (), join, params
 
 
+def compiled(queryset, connection) -> tuple[str, tuple]:
+    """``queryset``'s SQL and parameters; when its filters can match no row, SQL that selects none.
+
+    Django does not compile such a filter (an IP search that found no address
+    is ``pk__in=[]``): it raises ``EmptyResultSet`` and runs no query. The
+    export still needs a query with the list's columns, to write its header.
+    """
+    try:
+        return queryset.query.get_compiler(connection=connection).as_sql()
+    except EmptyResultSet:
+        query = queryset.query.clone()
+        query.where = WhereNode()
+        query.add_extra(None, None, ["1 = 0"], None, None, None)
+        return query.get_compiler(connection=connection).as_sql()
+
+
 def export_query(queryset, columns: list[Column], connection, *, raw: bool = False) -> ExportQuery:
     """The query whose rows are the export's rows, cells formatted (see ``sql``)."""
     quote = dialect_for(connection).quote_for_params
@@ -161,7 +179,7 @@ def export_query(queryset, columns: list[Column], connection, *, raw: bool = Fal
     selected.update({f"_o{i}": expression for i, (expression, _) in enumerate(keys)})
     selected["_pk"] = F("pk")
     base = queryset.prefetch_related(None).values(**selected).order_by()
-    inner, inner_params = base.query.get_compiler(connection=connection).as_sql()
+    inner, inner_params = compiled(base, connection)
     order_by = ", ".join(f"b.{quote(f'_o{i}')}{' DESC' if desc else ''}" for i, (_, desc) in enumerate(keys))
     tail = f"FROM ({inner}) b {' '.join(joins)}" + (f" ORDER BY {order_by}" if keys else "")
     return ExportQuery(columns, cells, tail, (*inner_params, *join_params))

@@ -1,4 +1,10 @@
-"""Request metrics: a counter by view, method and status, and a latency histogram by view."""
+"""Request metrics: a counter by view, method and status, and a latency histogram by view.
+
+Every label has a bounded set of values, so no client can grow the registry:
+the view is a URL pattern's name (``unresolved`` for none), the status a number,
+and the method one of HTTP's own (``other`` for any other word a client sends:
+each would otherwise be a new series, kept for the life of the process).
+"""
 
 from __future__ import annotations
 
@@ -19,6 +25,14 @@ LATENCY = Histogram(
 )
 
 
+#: The methods counted under their own name (RFC 9110 and PATCH); the rest count as ``other``.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+
+
+def _method(request) -> str:
+    return request.method if request.method in METHODS else "other"
+
+
 def _view(request) -> str:
     match = getattr(request, "resolver_match", None)
     return match.view_name if match is not None and match.view_name else "unresolved"
@@ -33,5 +47,5 @@ class RequestMetricsMiddleware:
         response = self.get_response(request)
         view = _view(request)
         LATENCY.labels(view).observe(time.perf_counter() - started)
-        REQUESTS.labels(view, request.method, str(response.status_code)).inc()
+        REQUESTS.labels(view, _method(request), str(response.status_code)).inc()
         return response

@@ -3,6 +3,9 @@ what they refuse, the CSV, and the query log."""
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.contrib.auth.models import Permission
 
@@ -95,6 +98,60 @@ def test_the_csv_streams_the_rows_up_to_its_cap(console, readonly, settings):
     assert lines == ["id,uuid", *(f"{pk},{uuid}" for pk, uuid in expected)]
     entry = QueryLog.objects.get()
     assert (entry.kind, entry.rows, entry.truncated) == ("csv", 5, True)
+
+
+FORMULA = '=HYPERLINK("http://x")'
+
+
+@pytest.fixture
+def formula_host(readonly):
+    """One live instance whose host is a spreadsheet formula (a hostile row), put back afterwards."""
+    pk, host = readonly.fetchall(f"SELECT id, host FROM instances WHERE {live(readonly)} ORDER BY id")[0]
+    mark = readonly.placeholder
+    readonly.execute(f"UPDATE instances SET host = {mark} WHERE id = {mark}", (FORMULA, pk))
+    yield pk
+    readonly.execute(f"UPDATE instances SET host = {mark} WHERE id = {mark}", (host, pk))
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode(), newline="")))
+
+
+def test_the_csv_writes_a_formula_as_text_and_raw_as_stored(console, readonly, formula_host):
+    sql = f"SELECT host, -5 AS n, '-3' AS t, '@a' AS at FROM instances WHERE id = {formula_host}"
+    assert csv_rows(run(console, sql, action="csv"))[1] == ["'" + FORMULA, "-5", "'-3", "'@a"]
+    raw = console.post(CONSOLE, {"sql": sql, "action": "csv", "raw": "on"})
+    assert csv_rows(raw)[1] == [FORMULA, "-5", "-3", "@a"]
+
+
+def test_a_reports_csv_writes_a_formula_as_text(console, readonly, formula_host):
+    url = f"{CONSOLE}reports/instances-by-host-and-state.csv"
+    assert [row[0] for row in csv_rows(console.get(url)) if "HYPERLINK" in row[0]] == ["'" + FORMULA]
+    assert [row[0] for row in csv_rows(console.get(f"{url}?raw=1")) if "HYPERLINK" in row[0]] == [FORMULA]
+
+
+@pytest.fixture
+def long_user_data(readonly):
+    """One live instance with 60,000 characters of user_data (a TEXT column holds 64 KiB), put back afterwards."""
+    pk, before = readonly.fetchall(f"SELECT id, user_data FROM instances WHERE {live(readonly)} ORDER BY id")[0]
+    mark = readonly.placeholder
+    readonly.execute(f"UPDATE instances SET user_data = {mark} WHERE id = {mark}", ("x" * 60_000, pk))
+    yield pk
+    readonly.execute(f"UPDATE instances SET user_data = {mark} WHERE id = {mark}", (before, pk))
+
+
+def test_the_page_cuts_a_long_value_and_the_csv_keeps_it_whole(console, readonly, long_user_data):
+    # Was the whole value on the page: SELECT * FROM instances on a cloud with user_data, a page of hundreds of MB.
+    sql = f"SELECT id, user_data FROM instances WHERE id = {long_user_data}"
+    response = run(console, sql)
+    assert response.status_code == 200
+    ((pk, shown),) = response.context["result"].rows
+    assert shown == "x" * 1000 + "…"
+    page = response.content.decode()
+    assert "x" * 1001 not in page
+    assert "1 value longer than 1000 characters is cut on this page" in page
+    assert csv_rows(run(console, sql, action="csv"))[1] == [str(pk), "x" * 60_000]
 
 
 def test_explain_shows_a_plan(console, readonly):

@@ -87,6 +87,25 @@ def test_anonymous_page_when_djangos_own_database_is_down(run_manage, make_db):
     assert re.search(rf"\[ref {reference}\] default on /admin/: .*Can't connect", proc.stderr), proc.stderr
 
 
+FAILING_PAGE = """
+import json
+from django.test import Client, override_settings
+with override_settings(ROOT_URLCONF="tests.support.failing_urls"):
+    response = Client(raise_request_exception=False).get("/fails/")
+print(json.dumps({"status": response.status_code, "html": response.content.decode()}))
+"""
+
+
+def test_a_500_with_debug_off_is_logged_on_stderr_never_shown(run_manage):
+    """scripts/demo.sh's settings (DEBUG off, runserver): the page says nothing, the terminal has the traceback."""
+    proc = run_manage("shell", "-c", FAILING_PAGE, env={"DEBUG": "0"})
+    assert proc.returncode == 0, proc.stderr
+    page = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert page["status"] == 500 and "a bug in a page" not in page["html"]
+    assert "Internal Server Error: /fails/" in proc.stderr
+    assert "RuntimeError: a bug in a page" in proc.stderr and "Traceback" in proc.stderr
+
+
 @pytest.mark.parametrize("backend", ["sqlite"])
 def test_database_errors_that_are_bad_input_are_a_400(rf, backend, make_db, nova_db_alias):
     """A database refusing the input (SQLite's LIKE limit) is a 400 with the reason for staff, not a 503."""

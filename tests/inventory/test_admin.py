@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
 import re
 
 import pytest
 from django.db import connections
 
 from inventory import states
-from inventory.models import FixedIp, FloatingIp, Instance, InstanceFault, Network, User
+from inventory.models import FixedIp, FloatingIp, Instance, InstanceAction, InstanceFault, Network, User
 from tests.inventory.inventory_support import LIST_URL, listed_uuids, page, seed
 
 INVENTORY_MODELS = ("instance", "network", "fixedip", "floatingip", "computenode", "service", "project", "user")
@@ -95,6 +96,35 @@ def test_instance_detail_shows_flavor_ips_metadata_groups_and_faults(nova, admin
     for ip in live.fixed_ips.all():
         assert ip.address in html
     assert 'name="_save"' not in html  # read-only: no save button
+
+
+@pytest.fixture
+def many_faults(nova):
+    """An instance with 45 faults and 45 actions (Nova adds one per failed operation), removed afterwards."""
+    instance = Instance.objects.live().order_by("id").first()
+    when = datetime.datetime(2012, 1, 1)
+    faults = InstanceFault.objects.bulk_create(
+        InstanceFault(instance=instance, code=500, message=f"fault-{n:02d}", created_at=when + datetime.timedelta(n))
+        for n in range(45)
+    )
+    actions = InstanceAction.objects.bulk_create(
+        InstanceAction(instance=instance, action=f"action-{n:02d}", created_at=when + datetime.timedelta(n))
+        for n in range(45)
+    )
+    yield instance
+    InstanceFault.objects.filter(pk__in=[f.pk for f in faults]).delete()
+    InstanceAction.objects.filter(pk__in=[a.pk for a in actions]).delete()
+
+
+def test_instance_detail_shows_the_latest_faults_and_actions_only(nova, admin_client, many_faults):
+    # Was every row: thousands of faults (each a traceback) made a page of tens of MB.
+    html = page(admin_client, f"/admin/inventory/instance/{many_faults.pk}/change/")
+    for kind in ("fault", "action"):
+        shown = sorted(set(re.findall(rf"{kind}-(\d\d)", html)))
+        assert shown == [f"{n:02d}" for n in range(25, 45)], kind  # the newest 20
+        assert f"The latest 20 {kind}s are shown, newest first; the database holds more" in html
+    other = Instance.objects.live().exclude(pk=many_faults.pk).order_by("id").first()
+    assert "The latest 20" not in page(admin_client, f"/admin/inventory/instance/{other.pk}/change/")
 
 
 def test_read_only_models_reject_writes(nova, admin_client):

@@ -68,6 +68,23 @@ def test_request_metrics_count_each_view(scrape, client):
     assert "novaweb_http_request_duration_seconds_bucket" in body
 
 
+def test_a_method_a_client_makes_up_adds_no_series(scrape, client):
+    # Each unknown method was a series of its own, kept for the process's life: anyone could grow it.
+    def other(body) -> dict:
+        pattern = r'novaweb_http_requests_total\{method="other",status="(\d+)",view="([^"]*)"\} (\S+)'
+        return {(status, view): float(n) for status, view, n in re.findall(pattern, body)}
+
+    before = other(scrape().content.decode())
+    for n in range(5):
+        assert client.generic(f"PROBE{n}", "/healthz").status_code == 405
+    client.generic("PROBE0", "/no-such-page")
+    body = scrape().content.decode()
+    assert "PROBE" not in body
+    after = other(body)
+    assert after[("405", "healthz")] - before.get(("405", "healthz"), 0) == 5
+    assert after[("404", "unresolved")] - before.get(("404", "unresolved"), 0) == 1
+
+
 @pytest.mark.parametrize("token", [None, "wrong", TOKEN[:-1], f"{TOKEN}x", ""])
 def test_without_the_right_token_403(scrape, token):
     response = scrape(token)

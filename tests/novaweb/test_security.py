@@ -182,6 +182,51 @@ def test_an_inline_style_of_the_schema_page_carries_the_policys_nonce(client, op
         assert nonce and f"'nonce-{nonce[1]}'" in nonces, attributes
 
 
+def test_a_form_opened_before_signing_in_again_is_refused_on_a_styled_page_saying_what_to_do(
+    operator, db_factory, nova_db_alias
+):
+    """Sign in again in another tab, then save a form opened before: the CSRF token no longer matches."""
+    from django.test import Client
+
+    nova_db_alias(db_factory("sqlite", "dump"), alias="nova")
+    client = Client(enforce_csrf_checks=True)
+
+    def sign_in():
+        client.get(LOGIN)
+        token = client.cookies["csrftoken"].value
+        client.post(LOGIN, {"username": "operator", "password": PASSWORD, "csrfmiddlewaretoken": token})
+        assert _signed_in(client)
+
+    sign_in()
+    assert client.get("/admin/inventory/flavor/1/change/").status_code == 200
+    stale = client.cookies["csrftoken"].value  # what the form opened now carries
+    client.post("/admin/logout/", {"csrfmiddlewaretoken": stale})
+    sign_in()  # signing in again gives a new token
+    response = client.post("/admin/inventory/flavor/1/change/", {"csrfmiddlewaretoken": stale, "name": "renamed"})
+    assert response.status_code == 403
+    page = response.content.decode()
+    assert "nothing was saved" in page and "reload the page" in page
+    assert "DEBUG=True" not in page
+    assert "/static/admin/css/base.css" in page  # the admin's look
+    assert not STYLE_WITHOUT_NONCE.search(page)  # an inline style the policy would block (unstyled page)
+    _assert_security_headers(response, "csrf failure")
+
+
+def test_a_form_from_an_address_not_the_sites_says_what_the_operator_must_configure(operator):
+    """Behind a proxy that does not pass Host, or at an address not in CSRF_TRUSTED_ORIGINS."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.get(LOGIN)
+    token = client.cookies["csrftoken"].value
+    data = {"username": "operator", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    response = client.post(LOGIN, data, secure=True, headers={"Origin": "https://nova-admin.example.org"})
+    assert response.status_code == 403 and not _signed_in(client)
+    page = response.content.decode()
+    assert "CSRF_TRUSTED_ORIGINS" in page and "<code>Host</code>" in page and "reload the page" not in page
+    assert "Origin checking failed - https://nova-admin.example.org does not match any trusted origins." in page
+
+
 # --- templates ------------------------------------------------------------------------------
 
 INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>", re.I)
