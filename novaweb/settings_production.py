@@ -7,6 +7,10 @@ Everything of :mod:`novaweb.settings` (the database URLs, the replica), plus:
   (``/healthz`` excepted, for load balancers probing over plain HTTP);
   ``SECURE_PROXY_SSL_HEADER`` trusts ``X-Forwarded-Proto`` from the proxy in
   front (set ``TRUST_X_FORWARDED_PROTO=false`` when nothing strips it);
+- the login lockout counts the client's address, the last ``X-Forwarded-For``
+  entry of a request from a proxy in ``FORWARDED_ALLOW_IPS`` (gunicorn's
+  setting, loopback by default), not the proxy's (``TRUST_X_FORWARDED_FOR=false``
+  counts ``REMOTE_ADDR``);
 - static files from ``STATIC_ROOT`` (``manage.py collectstatic``) through
   WhiteNoise, compressed and with hashed names, cached forever;
 - the Content-Security-Policy, security headers and login lockout of
@@ -51,6 +55,11 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_REDIRECT_EXEMPT = [r"^healthz\Z"]  # \Z: "$" would also match "healthz\n"
 if env.bool("TRUST_X_FORWARDED_PROTO", default=True):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The login lockout counts the client's address, not the proxy's (novaweb.client_ip): the last
+# X-Forwarded-For entry of a request from a trusted proxy (gunicorn's FORWARDED_ALLOW_IPS).
+FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1", "::1"])
+if env.bool("TRUST_X_FORWARDED_FOR", default=True):
+    AXES_CLIENT_IP_CALLABLE = "novaweb.client_ip.client_ip"
 SECURE_HSTS_SECONDS = number("SECURE_HSTS_SECONDS", 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)

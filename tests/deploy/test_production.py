@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 import pytest
 
@@ -221,3 +225,65 @@ def test_gunicorn_serves_login_page_static_files_and_healthz(make_db, run_manage
     assert any('"GET /admin/login/ HTTP/1.1" 200' in m for m in access)
     assert any("/static/admin/css/base." in m for m in access)
     assert all({"time", "level", "logger", "message"} <= e.keys() for e in entries)
+
+
+def _post(url, fields, headers):
+    """(status, body) of a form POST, without following redirects."""
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    request = urllib.request.Request(url, data=urllib.parse.urlencode(fields).encode(), headers=headers)
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def _sign_in(base, username, password, forwarded_for):
+    """A login as a browser behind the proxy does it: the form (its CSRF cookie and token), then the POST."""
+    proxy = {"X-Forwarded-Proto": "https", "Host": "novaweb.example.org", "X-Forwarded-For": forwarded_for}
+    status, headers, body = fetch(base + "/admin/login/", proxy)
+    assert status == 200, status
+    cookie = re.search(r"csrftoken=([^;]+)", headers["Set-Cookie"]).group(1)
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1).decode()
+    origin = "https://novaweb.example.org"
+    fields = {"csrfmiddlewaretoken": token, "username": username, "password": password, "next": "/admin/"}
+    headers = {**proxy, "Cookie": f"csrftoken={cookie}", "Origin": origin, "Referer": origin + "/admin/login/"}
+    return _post(base + "/admin/login/", fields, headers)[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_behind_the_proxy_failed_logins_lock_their_client_not_everyone(make_db, run_manage, tmp_path):
+    """gunicorn on loopback behind a proxy: every request comes from 127.0.0.1. The lockout counts
+    the client's address, the last X-Forwarded-For entry (the one the proxy appended); what the
+    client wrote before it is not believed."""
+    db = make_db("dump")
+    env = {**PRODUCTION, "NOVA_DATABASE_URL": db.url, "STATIC_ROOT": str(tmp_path / "static")}
+    for step in (("collectstatic", "--noinput"), ("migrate", "--noinput")):
+        assert run_manage(*step, env=env).returncode == 0
+    made = run_manage("demo_user", "--username", "alice", env=env)
+    password = re.search(r"password (\S+)", made.stdout).group(1)
+    server = Gunicorn(
+        {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'django.sqlite3'}",
+            "NOVA_REPLICA_DATABASE_URL": "",
+            **env,
+        },
+        tmp_path / "gunicorn.log",
+    )
+    try:
+        server.wait_ready()
+        attacker = "203.0.113.9"
+        codes = [_sign_in(server.base, f"guess-{n}", "wrong", attacker) for n in range(6)]
+        assert codes == [200] * 4 + [429, 429]  # the fifth failure locks that address
+        # alice, from her own address through the same proxy, is not locked out
+        assert _sign_in(server.base, "alice", password, "198.51.100.20") == 302
+        # the attacker writing alice's address first is still the attacker
+        assert _sign_in(server.base, "alice", password, f"198.51.100.20, {attacker}") == 429
+    finally:
+        server.stop()
