@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
-
 from tests.support.column_types import set_column_type
 from tests.support.commands import call
 
@@ -28,14 +26,6 @@ def refusal(result):
     assert "Traceback" not in result.err
     assert REFUSAL.match(lines[-1]), lines[-1]
     return lines[:-1]
-
-
-@pytest.fixture
-def synced(backend, make_db, nova_db_alias):
-    db = make_db("dump")
-    alias = nova_db_alias(db)
-    assert call("db_sync", database=alias).code == 0
-    return db, alias
 
 
 def test_a_table_that_views_read_or_other_tables_reference_is_not_dropped(backend, synced):

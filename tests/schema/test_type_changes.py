@@ -242,14 +242,6 @@ def model_type_restored(db, case, alias):
     assert result.code == 0, result.err
 
 
-@pytest.fixture
-def synced(backend, make_db, nova_db_alias):
-    db = make_db("dump")
-    alias = nova_db_alias(db)
-    assert call("db_sync", database=alias).code == 0
-    return db, alias
-
-
 def test_type_change_matrix_refuses_or_keeps_every_value(backend, synced):
     db, alias = synced
     checked = 0
