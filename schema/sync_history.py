@@ -23,6 +23,7 @@ from .ddl import DDLWriter
 from .dialects import dialect_for
 from .introspect import live_table_names
 from .schema import Column, Table
+from .schema_json import schema_from_dict
 
 TABLE = "novaweb_sync_history"
 STATEMENTS_TABLE = "novaweb_sync_statements"
@@ -89,6 +90,8 @@ class SyncRecord:
     undo: dict | None = None
     #: the statements as they were started, in order (from ``novaweb_sync_statements``)
     started: list = field(default_factory=list)
+    #: what cannot be read in the row (edited by hand): ``db_undo`` refuses to plan from it
+    damaged: str | None = None
 
     JSON_FIELDS = ("plan", "before_schema", "backups", "undo")
 
@@ -135,15 +138,51 @@ def _row(record: SyncRecord) -> list:
     return values
 
 
+#: the JSON type of each field, and what stands in for it when the row has none (or cannot be read)
+_JSON_SHAPES = {"plan": (dict, dict), "before_schema": (dict, dict), "backups": (list, list), "undo": (dict, None)}
+_STATUSES = (RUNNING, APPLIED, FAILED, UNDONE)
+
+
 def _record(row) -> SyncRecord:
+    """A history row as a record; one edited by hand into what cannot be read is marked ``damaged``."""
     data = dict(zip(_COLUMNS, row, strict=True))
-    for name in SyncRecord.JSON_FIELDS:
-        if data[name] is not None:
-            data[name] = json.loads(data[name])
-    for name, empty in (("plan", {}), ("before_schema", {}), ("backups", [])):
-        if data[name] is None:
-            data[name] = empty
-    return SyncRecord(**data)
+    problems = []
+    for name, (shape, empty) in _JSON_SHAPES.items():
+        value, problem = _json_field(data[name], shape)
+        if problem:
+            problems.append(f"{name} {problem}")
+        data[name] = value if value is not None else (empty() if empty else None)
+    if data["status"] not in _STATUSES:
+        problems.append(f"status {data['status']!r} is none of {', '.join(_STATUSES)}")
+    return SyncRecord(**data, damaged="; ".join(problems) or None)
+
+
+def _json_field(text, shape) -> tuple:
+    """``(value, None)``, or ``(None, why)`` when ``text`` is not JSON of ``shape``."""
+    if text is None:
+        return None, None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None, "is not JSON"
+    if value is not None and not isinstance(value, shape):
+        return None, f"is not a JSON {'object' if shape is dict else 'array'}"
+    return value, None
+
+
+def damage(record: SyncRecord) -> str | None:
+    """Why ``db_undo`` cannot plan from ``record`` (a row edited by hand), or None."""
+    if record.damaged:
+        return record.damaged
+    try:
+        schema_from_dict(record.before_schema)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        return f"before_schema is not a schema ({type(exc).__name__}: {exc})"
+    entries = (("plan", record.plan.get("operations", []), ("kind", "table")), ("backups", record.backups, ("backup",)))
+    for name, items, keys in entries:
+        if not isinstance(items, list) or not all(isinstance(i, dict) and all(k in i for k in keys) for i in items):
+            return f"{name} has an entry without {' or '.join(keys)}"
+    return None
 
 
 def start(connection, command: str, *, plan: dict, before_schema: dict, snapshot=None, version=None, phase=None):

@@ -272,3 +272,47 @@ def test_the_admin_schema_page_shows_the_history_with_the_undo_command(backend, 
     assert call("db_undo", database=alias).code == 0
     page = admin_client.get("/admin/schema/").content.decode()
     assert "db_undo 2<" not in page and '<code class="undo-command">./manage.py db_undo 1</code>' in page
+
+
+#: a history row edited by hand: (column, value) -> what the refusal names
+DAMAGED_ROWS = {
+    "plan cut short": ("plan", '{"operations": [', "plan is not JSON"),
+    "plan not an object": ("plan", "[]", "plan is not a JSON object"),
+    "before_schema emptied": ("before_schema", "{}", "before_schema is not a schema"),
+    "backups not a list": ("backups", '{"backup": "x"}', "backups is not a JSON array"),
+    "status made up": ("status", "done", "status 'done' is none of"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGED_ROWS)
+def test_a_history_row_edited_by_hand_is_refused_with_one_line_and_nothing_changed(
+    backend, make_db, nova_db_alias, damage
+):
+    db = make_db("dump")
+    db.execute("DROP INDEX project_id ON instances" if backend == "mysql" else "DROP INDEX project_id")
+    alias = nova_db_alias(db)
+    assert call("db_sync", database=alias).code == 0
+    column, value, named = DAMAGED_ROWS[damage]
+    db.execute(f"UPDATE novaweb_sync_history SET {column} = {db.placeholder}", (value,))
+    before = catalog(db)
+
+    for dry_run in (True, False):
+        refused = call("db_undo", database=alias, dry_run=dry_run)
+        assert refused.code == 2, refused.err
+        assert refused.err.count("\n") == 1 and named in refused.err and "sync 1's row" in refused.err
+        assert "unexpected" not in refused.err
+    assert catalog(db) == before
+
+
+@pytest.mark.django_db
+def test_the_admin_schema_page_shows_a_history_row_that_cannot_be_read(backend, make_db, nova_db_alias, admin_client):
+    db = make_db("dump")
+    alias = nova_db_alias(db, alias="nova")
+    db.execute("DROP INDEX project_id ON instances" if backend == "mysql" else "DROP INDEX project_id")
+    assert call("db_sync", database=alias).code == 0
+    db.execute("UPDATE novaweb_sync_history SET plan = '[1, 2]', backups = 'not json'")
+    response = admin_client.get("/admin/schema/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "its row cannot be read (plan is not a JSON object; backups is not JSON)" in page
+    assert "undo-command" not in page

@@ -65,6 +65,18 @@ class Command(NovaCommand):
             raise CommandExit(EXIT_FLOW, f"sync {max(later)} ran after sync {wanted}: undo it first")
         return record
 
+    def readable(self, record):
+        """``record``, unless its history row was edited into what no undo can be planned from (exit 2)."""
+        damage = sync_history.damage(record)
+        if damage is None:
+            return record
+        snapshot = f"db_restore {record.snapshot} puts back the tables it touched, " if record.snapshot else ""
+        raise CommandExit(
+            EXIT_USAGE,
+            f"sync {record.id}'s row in {sync_history.TABLE} cannot be read ({damage}): "
+            f"{snapshot}or put the row back as the sync wrote it",
+        )
+
     def manifest(self, record):
         if not record.snapshot:
             return None
@@ -76,7 +88,7 @@ class Command(NovaCommand):
 
     # ---- the undo ---------------------------------------------------------------------------------
     def undo(self, connection, *, dry_run: bool):
-        record = self.record(connection)
+        record = self.readable(self.record(connection))
         manifest = self.manifest(record)
         try:
             plan = plan_undo(connection, record, snapshot_available=manifest is not None)
