@@ -96,10 +96,10 @@ def plan_undo(connection, record, *, snapshot_available: bool, after_snapshot: b
         raise UndoRefused(
             "; ".join(r.describe() for r in readers) + " (another application's objects: drop or change them first)"
         )
-    copy_backs, unmatched = _copy_backs(record, steps, before) if not after_snapshot else ({}, [])
+    copy_backs, unusable = _copy_backs(connection, record, steps, before, live) if not after_snapshot else ({}, [])
     losses = assess(connection, [s.operation for s in steps], live)
     reasons = [f"{loss.describe()} (values written since the sync do not allow it)" for loss in losses if loss.blocking]
-    reasons += [f"the sync's backup {name} is not described (the run was killed)" for name in unmatched]
+    reasons += unusable
     reasons += _lost_without_backup(record, steps) if not after_snapshot else []
     touched = sorted({s.operation.table for s in steps if s.operation.table in before.tables})
     if reasons:
@@ -133,13 +133,13 @@ def _placed(connection, steps, before: Schema, live: Schema) -> list[Step]:
     return placed
 
 
-def _copy_backs(record, steps, before: Schema):
-    """Which backup is copied back after which undo step; and the backups no step can use."""
+def _copy_backs(connection, record, steps, before: Schema, live: Schema):
+    """Which backup is copied back after which undo step; and why the backups no step can use cannot be."""
     found: dict[int, list[CopyBack]] = {}
-    unmatched = []
+    unusable = []
     for backup in record.backups:
         if "kind" not in backup:
-            unmatched.append(backup["backup"])
+            unusable.append(f"the sync's backup {backup['backup']} is not described (the run was killed)")
             continue
         table = before.tables.get(backup["table"])
         index = _step_recreating(steps, backup)
@@ -147,13 +147,32 @@ def _copy_backs(record, steps, before: Schema):
             continue  # nothing recreates it: the object is there already
         columns = [c for c in (backup["columns"] or list(table.columns)) if c != BACKUP_KEY]
         key = [] if backup["kind"] == "drop_table" else [c for c in table.primary_key if c in columns]
-        if backup["kind"] != "drop_table" and not key:
-            unmatched.append(backup["backup"])
+        problem = _backup_problem(connection, backup, columns, live) or (
+            None if key or backup["kind"] == "drop_table" else "is not described (the run was killed)"
+        )
+        if problem:
+            unusable.append(f"the sync's backup {backup['backup']} {problem}")
             continue
         found.setdefault(index, []).append(
             CopyBack(backup["backup"], backup["table"], columns, key, steps[index].operation.description)
         )
-    return found, unmatched
+    return found, unusable
+
+
+def _backup_problem(connection, backup: dict, columns: list, live: Schema) -> str | None:
+    """Why a backup table cannot give back what the sync put there (dropped, altered or emptied by hand)."""
+    table = live.tables.get(backup["backup"])
+    if table is None:
+        return "is gone"
+    lacking = [c for c in columns if c not in table.columns]
+    if lacking:
+        return f"lacks {', '.join(lacking)}"
+    if backup.get("rows") is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {dialect_for(connection).quote(backup['backup'])}")
+        (rows,) = cursor.fetchone()
+    return None if rows == backup["rows"] else f"holds {rows} rows, the sync put {backup['rows']} there"
 
 
 def _step_recreating(steps, backup) -> int | None:

@@ -316,3 +316,56 @@ def test_the_admin_schema_page_shows_a_history_row_that_cannot_be_read(backend, 
     page = response.content.decode()
     assert "its row cannot be read (plan is not a JSON object; backups is not JSON)" in page
     assert "undo-command" not in page
+
+
+#: what an operator did by hand to the backup table a destructive sync made
+BACKUP_DAMAGE = {
+    "dropped": ("DROP TABLE {backup}", "is gone"),
+    "emptied": ("DELETE FROM {backup}", "holds 0 rows, the sync put 5 there"),
+    "column dropped": ("ALTER TABLE {backup} DROP COLUMN extra_note", "lacks extra_note"),
+}
+
+
+def destructive_sync_of_a_noted_column(db, alias, **options):
+    """instance_types.extra_note, one value per flavor, dropped by db_sync --allow-destructive: its backup's name."""
+    db.execute("ALTER TABLE instance_types ADD COLUMN extra_note varchar(40)")
+    db.execute("UPDATE instance_types SET extra_note = name")
+    sync = call("db_sync", database=alias, allow_destructive=True, **options)
+    assert sync.code == 0, sync.err
+    return re.search(r"into (novaweb_backup_\w+)", sync.out).group(1)
+
+
+@pytest.mark.parametrize("damage", BACKUP_DAMAGE)
+def test_undo_refuses_before_any_change_when_a_backup_it_needs_was_altered_by_hand(
+    backend, make_db, nova_db_alias, damage
+):
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    backup = destructive_sync_of_a_noted_column(db, alias)
+    statement, named = BACKUP_DAMAGE[damage]
+    db.execute(statement.format(backup=backup))
+    before = catalog(db)
+
+    refused = call("db_undo", database=alias)
+
+    assert refused.code == 1, refused.out + refused.err
+    assert f"the sync's backup {backup} {named}" in refused.err and "took no snapshot" in refused.err
+    assert catalog(db) == before  # not half-undone: no empty extra_note column added
+    assert call("db_undo", database=alias).code == 1  # and still refused: never "undone" without the values
+
+
+@pytest.mark.parametrize("damage", BACKUP_DAMAGE)
+def test_undo_takes_the_values_from_the_snapshot_when_a_backup_was_altered_by_hand(
+    backend, make_db, nova_db_alias, tmp_path, damage
+):
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    flavors = db.fetchall("SELECT id, name FROM instance_types ORDER BY id")
+    backup = destructive_sync_of_a_noted_column(db, alias, snapshot=True, snapshot_dir=str(tmp_path))
+    db.execute(BACKUP_DAMAGE[damage][0].format(backup=backup))
+
+    undo = call("db_undo", database=alias)
+
+    assert undo.code == 0, undo.out + undo.err
+    assert f"No inverse keeps the data: the sync's backup {backup}" in undo.out
+    assert db.fetchall("SELECT id, extra_note FROM instance_types ORDER BY id") == flavors
