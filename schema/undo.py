@@ -81,9 +81,10 @@ def created_tables(record) -> list[str]:
     return sorted({op["table"] for op in record.plan.get("operations", []) if op["kind"] == "create_table"})
 
 
-def plan_undo(connection, record, *, snapshot_available: bool, after_snapshot: bool = False) -> UndoPlan:
-    """The way back from ``record``; ``after_snapshot``: its snapshot was restored already, so every
-    value the sync destroyed is back and its backups are not needed."""
+def plan_undo(connection, record, *, no_snapshot: str | None, after_snapshot: bool = False) -> UndoPlan:
+    """The way back from ``record``; ``no_snapshot``: why its snapshot cannot be restored (None: it can);
+    ``after_snapshot``: its snapshot was restored already, so every value the sync destroyed is back
+    and its backups are not needed."""
     before = _before(record)
     live = introspect(connection)
     ours = own_tables(live) | own_tables(before)
@@ -103,8 +104,8 @@ def plan_undo(connection, record, *, snapshot_available: bool, after_snapshot: b
     reasons += _lost_without_backup(record, steps) if not after_snapshot else []
     touched = sorted({s.operation.table for s in steps if s.operation.table in before.tables})
     if reasons:
-        if not snapshot_available:
-            raise UndoRefused("no inverse keeps the data, and the sync took no snapshot: " + "; ".join(reasons))
+        if no_snapshot:
+            raise UndoRefused(f"no inverse keeps the data, and {no_snapshot}: " + "; ".join(reasons))
         return UndoPlan([], {}, touched or sorted(before.tables), reasons, [])
     return UndoPlan(steps, copy_backs, [], [], [loss for loss in losses if not loss.blocking])
 

@@ -10,7 +10,7 @@
 
 from .backends import MissingTool, SnapshotError, snapshot_backend
 from .manifest import Manifest, ManifestError
-from .restore import Verification, restore, verify
+from .restore import Verification, restore, verify, verify_in_scratch
 from .take import default_directory, take_snapshot
 
 __all__ = [
@@ -24,4 +24,5 @@ __all__ = [
     "snapshot_backend",
     "take_snapshot",
     "verify",
+    "verify_in_scratch",
 ]

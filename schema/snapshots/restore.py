@@ -18,6 +18,7 @@ from ..diff import diff
 from ..introspect import introspect, live_table_names
 from ..schema_json import schema_from_dict
 from .backends import snapshot_backend
+from .databases import scratch_database
 from .manifest import Manifest, ManifestError
 
 
@@ -50,6 +51,13 @@ def restore(manifest: Manifest, directory, connection, *, clean: bool = True, at
     """Load the snapshot's tables into ``connection``'s database (replacing them); returns warnings."""
     check_restorable(manifest, directory, connection)
     return snapshot_backend(connection).restore(Path(directory), manifest, clean=clean, atomic=atomic)
+
+
+def verify_in_scratch(manifest: Manifest, directory, connection) -> Verification:
+    """Restore the snapshot into a scratch database on ``connection``'s server, verify it there, drop it."""
+    with scratch_database(connection) as scratch:
+        warnings = restore(manifest, directory, scratch, clean=False)
+        return verify(manifest, scratch, warnings)
 
 
 def verify(manifest: Manifest, connection, warnings=()) -> Verification:

@@ -8,14 +8,17 @@ equal what they were.
 import json
 import os
 import re
+import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
-from tests.schema.snapshot_support import all_rows, manifest, seed
+from tests.schema.snapshot_support import all_rows, data_file_with, manifest, seed
 from tests.schema.test_safe_sync import reshape_s3_uuid
 from tests.support.backends import REPO_ROOT, catalog
 from tests.support.commands import call
@@ -369,3 +372,74 @@ def test_undo_takes_the_values_from_the_snapshot_when_a_backup_was_altered_by_ha
     assert undo.code == 0, undo.out + undo.err
     assert f"No inverse keeps the data: the sync's backup {backup}" in undo.out
     assert db.fetchall("SELECT id, extra_note FROM instance_types ORDER BY id") == flavors
+
+
+def expand_that_only_the_snapshot_can_undo(db, alias, snapshot_dir):
+    """db_expand relaxes s3_images.deleted_at (5 rows) with a snapshot; then a row with a NULL there is
+    written, which no tightening can keep: the undo must come from the snapshot. Returns the snapshot."""
+    reshape_s3_uuid(db, "varchar(36)", nullable=False, deleted_at_not_null=True)
+    p = db.placeholder
+    for i in range(1, 6):
+        db.execute(f"INSERT INTO s3_images (id, uuid, deleted_at) VALUES ({p}, {p}, {p})", (i, f"u{i}", "2012-01-01"))
+    expand = call("db_expand", database=alias, snapshot=True, snapshot_dir=str(snapshot_dir), format="json")
+    assert expand.code == 0, expand.err
+    db.execute("INSERT INTO s3_images (id, uuid) VALUES (6, 'written-since')")
+    return json.loads(expand.out)["snapshot"]
+
+
+def damage_s3_images_in(backend, path):
+    """Lose rows of s3_images inside the snapshot, as a full disk or a careless edit would."""
+    if backend == "sqlite":
+        conn = sqlite3.connect(Path(path) / "database.sqlite3")
+        conn.execute("DELETE FROM s3_images WHERE id > 2")
+        conn.commit()
+        conn.close()
+        return
+    file = data_file_with(path, "u3")
+    file.write_bytes(file.read_bytes().split(b"u3")[0])
+
+
+def test_undo_refuses_a_damaged_snapshot_before_replacing_anything(backend, make_db, nova_db_alias, tmp_path):
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    snapshot = expand_that_only_the_snapshot_can_undo(db, alias, tmp_path)
+    damage_s3_images_in(backend, snapshot)
+    before = state(db)
+
+    refused = call("db_undo", database=alias)
+
+    assert refused.code == 1, refused.out + refused.err
+    assert f"its snapshot {snapshot} does not hold what its manifest says (s3_images:" in refused.err
+    assert "nothing was changed" in refused.err
+    assert state(db) == before
+    assert len(db.fetchall("SELECT id FROM s3_images")) == 6
+
+
+def test_undo_from_the_snapshot_keeps_the_rows_written_since_in_a_backup(backend, make_db, nova_db_alias, tmp_path):
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    expand_that_only_the_snapshot_can_undo(db, alias, tmp_path)
+    now = all_rows(db, "s3_images")
+
+    undo = call("db_undo", database=alias)
+
+    assert undo.code == 0, undo.out + undo.err
+    assert [r["id"] for r in all_rows(db, "s3_images")] == [1, 2, 3, 4, 5]  # as the snapshot has it
+    kept = re.search(r"Backed up 6 rows of s3_images as they are now into (novaweb_backup_\w+)", undo.out).group(1)
+    backup = [{k: v for k, v in r.items() if k != "novaweb_backup_id"} for r in all_rows(db, kept)]
+    assert sorted(backup, key=lambda r: r["id"]) == now  # the row written since the sync is there
+
+
+def test_undo_whose_snapshot_directory_was_deleted_refuses_in_one_line(backend, make_db, nova_db_alias, tmp_path):
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    snapshot = expand_that_only_the_snapshot_can_undo(db, alias, tmp_path)
+    shutil.rmtree(snapshot)
+    before = state(db)
+
+    refused = call("db_undo", database=alias)
+
+    assert refused.code == 1
+    assert refused.err.count("\n") == 1, refused.err
+    assert f"and the sync's snapshot cannot be used ({snapshot} is not a snapshot" in refused.err
+    assert state(db) == before
