@@ -1,11 +1,22 @@
 """Bad input: one clear line, the documented exit code, never a traceback."""
 
+import contextlib
 import json
+import os
 from pathlib import Path
 
 import pytest
 
-from tests.support.backends import MYSQL_HOST, MYSQL_PORT, MYSQL_USER, PG_HOST, PG_PORT, PG_USER, TestDatabase
+from tests.support.backends import (
+    MYSQL_HOST,
+    MYSQL_PORT,
+    MYSQL_USER,
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    TestDatabase,
+    _admin,
+)
 from tests.support.commands import call
 
 SECRET = "s3cret-Pw"
@@ -202,3 +213,51 @@ def test_db_restore_into_an_unreachable_database_exits_255(case, db_factory, nov
     assert result.code == 255, result
     _one_line_no_traceback(result.err)
     assert "--into: cannot connect to the" in result.err and SECRET not in result.err
+
+
+@contextlib.contextmanager
+def read_only_user(db):
+    """``db`` as a user who may only SELECT (a reporting account pointed at the command by mistake)."""
+    user = f"novatest_reader_{os.getpid()}"
+    if db.backend == "mysql":
+        _admin("mysql", f"CREATE USER '{user}'@'%'")
+        _admin("mysql", f"GRANT SELECT ON `{db.name}`.* TO '{user}'@'%'")
+        url = f"mysql://{user}@{MYSQL_HOST}:{MYSQL_PORT}/{db.name}"
+    else:
+        _admin("postgresql", f"CREATE ROLE {user} LOGIN")
+        db.execute(f"GRANT CONNECT ON DATABASE {db.name} TO {user}")
+        db.execute(f"GRANT USAGE ON SCHEMA public TO {user}")
+        db.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {user}")
+        url = f"postgres://{user}@{PG_HOST}:{PG_PORT}/{db.name}"
+    try:
+        yield TestDatabase(db.backend, db.name, url)
+    finally:
+        if db.backend == "mysql":
+            _admin("mysql", f"DROP USER '{user}'@'%'")
+        else:
+            db.execute(f"DROP OWNED BY {user}")
+            _admin("postgresql", f"DROP ROLE {user}")
+
+
+#: commands that change the database, and what they need to get that far
+CHANGING_COMMANDS = {
+    "db_add_indexes": ({}, None),
+    "db_archive_deleted_rows": ({}, "UPDATE instance_types SET deleted = {true} WHERE id = 5"),
+    "db_null_instance_uuid_scan": ({"delete": True}, "INSERT INTO migrations (id) VALUES (1)"),
+}
+
+
+@pytest.mark.parametrize("backend", ["mysql", "postgresql"])
+@pytest.mark.parametrize("command", CHANGING_COMMANDS)
+def test_a_user_without_the_privilege_gets_one_line_and_exit_2_not_255(backend, make_db, nova_db_alias, command):
+    db = make_db("dump")
+    options, setup = CHANGING_COMMANDS[command]
+    if setup:
+        db.execute(setup.format(true="TRUE" if backend == "postgresql" else "1"))
+    with read_only_user(db) as reader:
+        alias = nova_db_alias(reader)
+        result = call(command, database=alias, **options)
+    assert result.code == 2, result.err
+    _one_line_no_traceback(result.err)
+    assert f"database ({backend} novatest_reader_" in result.err
+    assert "refused the change: " in result.err and "unexpected" not in result.err
