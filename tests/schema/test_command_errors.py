@@ -1,8 +1,6 @@
 """Bad input: one clear line, the documented exit code, never a traceback."""
 
-import contextlib
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -15,7 +13,7 @@ from tests.support.backends import (
     PG_PORT,
     PG_USER,
     TestDatabase,
-    _admin,
+    read_only_user,
 )
 from tests.support.commands import call
 
@@ -213,30 +211,6 @@ def test_db_restore_into_an_unreachable_database_exits_255(case, db_factory, nov
     assert result.code == 255, result
     _one_line_no_traceback(result.err)
     assert "--into: cannot connect to the" in result.err and SECRET not in result.err
-
-
-@contextlib.contextmanager
-def read_only_user(db):
-    """``db`` as a user who may only SELECT (a reporting account pointed at the command by mistake)."""
-    user = f"novatest_reader_{os.getpid()}"
-    if db.backend == "mysql":
-        _admin("mysql", f"CREATE USER '{user}'@'%'")
-        _admin("mysql", f"GRANT SELECT ON `{db.name}`.* TO '{user}'@'%'")
-        url = f"mysql://{user}@{MYSQL_HOST}:{MYSQL_PORT}/{db.name}"
-    else:
-        _admin("postgresql", f"CREATE ROLE {user} LOGIN")
-        db.execute(f"GRANT CONNECT ON DATABASE {db.name} TO {user}")
-        db.execute(f"GRANT USAGE ON SCHEMA public TO {user}")
-        db.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {user}")
-        url = f"postgres://{user}@{PG_HOST}:{PG_PORT}/{db.name}"
-    try:
-        yield TestDatabase(db.backend, db.name, url)
-    finally:
-        if db.backend == "mysql":
-            _admin("mysql", f"DROP USER '{user}'@'%'")
-        else:
-            db.execute(f"DROP OWNED BY {user}")
-            _admin("postgresql", f"DROP ROLE {user}")
 
 
 #: commands that change the database, and what they need to get that far

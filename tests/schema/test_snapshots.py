@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.schema.snapshot_support import all_rows, edit_a_row, manifest, seed, truncate
-from tests.support.backends import catalog
+from tests.support.backends import catalog, read_only_user
 from tests.support.commands import call
 
 
@@ -101,6 +101,10 @@ def test_bad_input_exits_2_with_one_line(backend, seeded, tmp_path):
     assert missing.code == 2 and "not a snapshot" in missing.err
     unknown = call("db_snapshot", database=alias, output=str(tmp_path), tables="instances,nosuch")
     assert unknown.code == 2 and "nosuch" in unknown.err
+    for empty in ("", " , "):  # --tables "$TABLES" with the variable unset: not every table
+        nothing = call("db_snapshot", database=alias, output=str(tmp_path / "empty"), tables=empty)
+        assert nothing.code == 2 and "--tables needs at least one table name" in nothing.err
+    assert not (tmp_path / "empty").exists()
     bad_url = call("db_restore", snapshot(alias, tmp_path, "instances"), into="nosuch://x")
     assert bad_url.code == 2 and "--into" in bad_url.err
 
@@ -138,3 +142,13 @@ def test_any_text_survives_a_verified_restore(backend, seeded, tmp_path, values)
     path = snapshot(alias, tmp_path, "instances")
     result = call("db_restore", path, database=alias, verify_only=True)
     assert result.code == 0, result.out + result.err
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # mariadb-dump needs no more than SELECT
+def test_a_dump_the_server_refuses_says_why_and_leaves_no_half_snapshot(backend, make_db, nova_db_alias, tmp_path):
+    db = make_db("dump")
+    with read_only_user(db) as reader:  # may read the tables, not the sequences pg_dump reads too
+        result = call("db_snapshot", database=nova_db_alias(reader), output=str(tmp_path))
+    assert result.code == 1
+    assert "pg_dump: error: query failed: ERROR:  permission denied for sequence" in result.err, result.err
+    assert list(tmp_path.iterdir()) == []
