@@ -60,6 +60,21 @@ def verify_in_scratch(manifest: Manifest, directory, connection) -> Verification
         return verify(manifest, scratch, warnings)
 
 
+def damage_found_in_scratch(manifest: Manifest, directory, connection, warn) -> str | None:
+    """The snapshot's first difference from its manifest (restored and verified in a scratch database),
+    or None: before a restore replaces tables with a cut or edited snapshot. Where no scratch database
+    can be made (the user may not create one), ``warn`` says so and None."""
+    try:
+        result = verify_in_scratch(manifest, directory, connection)
+    except DatabaseError as exc:
+        warn(f"the snapshot could not be checked in a scratch database first: {exc}")
+        return None
+    if result.ok:
+        return None
+    table, problems = next(iter(result.problems.items()))
+    return f"{table}: {problems[0]}"
+
+
 def verify(manifest: Manifest, connection, warnings=()) -> Verification:
     result = Verification(warnings=list(warnings))
     expected = schema_from_dict(manifest.schema)

@@ -95,6 +95,22 @@ def test_restore_into_the_nova_database_puts_back_rows_changed_since(backend, se
     assert call("db_drift", database=alias).code == 0
 
 
+@pytest.mark.parametrize("damage", [truncate, edit_a_row])
+def test_a_damaged_snapshot_is_not_restored_into_the_nova_database(backend, seeded, tmp_path, damage):
+    db, alias = seeded
+    path = snapshot(alias, tmp_path, "instances", "fixed_ips")
+    db.execute("UPDATE instances SET hostname = 'since' WHERE id = 3")  # what --yes was to replace
+    now = {t: all_rows(db, t) for t in ("instances", "fixed_ips")}
+    damage(backend, path)
+
+    result = call("db_restore", path, database=alias, yes=True)
+
+    assert result.code == 1, result.out + result.err
+    assert "not restored: the snapshot does not hold what its manifest says (" in result.err
+    assert result.err.strip().endswith("was not changed")
+    assert {t: all_rows(db, t) for t in now} == now
+
+
 def test_bad_input_exits_2_with_one_line(backend, seeded, tmp_path):
     db, alias = seeded
     missing = call("db_restore", str(tmp_path / "nowhere"), database=alias, verify_only=True)

@@ -9,15 +9,13 @@ each touched table's rows are compared with it too. See :mod:`schema.undo`.
 
 from __future__ import annotations
 
-from django.db import DatabaseError
-
 from schema import sync_history
 from schema.backup import copy_to_backup
 from schema.introspect import introspect, live_table_names
 from schema.locking import LockTimeout, SyncLock
 from schema.management.base import EXIT_FLOW, EXIT_USAGE, CommandExit, NovaCommand
 from schema.schema_json import schema_from_dict
-from schema.snapshots import Manifest, ManifestError, SnapshotError, restore, snapshot_backend, verify_in_scratch
+from schema.snapshots import Manifest, ManifestError, SnapshotError, damage_found_in_scratch, restore, snapshot_backend
 from schema.undo import UndoRefused, plan_undo, remaining_differences, restore_bookkeeping, run_undo
 
 
@@ -128,19 +126,18 @@ class Command(NovaCommand):
     def check_snapshot(self, connection, record, manifest) -> None:
         """Refuse (1) before any change a snapshot whose data is not what its manifest says (cut, edited)."""
         try:
-            result = verify_in_scratch(manifest, record.snapshot, connection)
+            damage = damage_found_in_scratch(manifest, record.snapshot, connection, warn=self.warn)
         except (SnapshotError, ManifestError) as exc:
             raise CommandExit(EXIT_FLOW, f"cannot undo sync {record.id}: its snapshot cannot be read: {exc}") from None
-        except DatabaseError as exc:  # no scratch database here (privileges): the rows are kept all the same
-            self.stderr.write(f"warning: the snapshot could not be checked in a scratch database first: {exc}")
-            return
-        if not result.ok:
-            table, problems = next(iter(result.problems.items()))
+        if damage:
             raise CommandExit(
                 EXIT_FLOW,
                 f"cannot undo sync {record.id}: its snapshot {record.snapshot} does not hold what its manifest "
-                f"says ({table}: {problems[0]}); nothing was changed",
+                f"says ({damage}); nothing was changed",
             )
+
+    def warn(self, message: str) -> None:
+        self.stderr.write(f"warning: {message}")
 
     def keep_rows(self, connection, record, manifest) -> dict[str, str]:
         """Copy the rows the snapshot is about to replace (written since the sync too) into backup tables."""
