@@ -10,15 +10,13 @@ import os
 import re
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.schema.snapshot_support import all_rows, data_file_with, manifest, seed
+from tests.schema.snapshot_support import all_rows, data_file_with, edit_sqlite_snapshot, manifest, seed
 from tests.schema.test_safe_sync import reshape_s3_uuid
 from tests.support.backends import REPO_ROOT, catalog
 from tests.support.commands import call
@@ -390,11 +388,7 @@ def expand_that_only_the_snapshot_can_undo(db, alias, snapshot_dir):
 def damage_s3_images_in(backend, path):
     """Lose rows of s3_images inside the snapshot, as a full disk or a careless edit would."""
     if backend == "sqlite":
-        conn = sqlite3.connect(Path(path) / "database.sqlite3")
-        conn.execute("DELETE FROM s3_images WHERE id > 2")
-        conn.commit()
-        conn.close()
-        return
+        return edit_sqlite_snapshot(path, "DELETE FROM s3_images WHERE id > 2")
     file = data_file_with(path, "u3")
     file.write_bytes(file.read_bytes().split(b"u3")[0])
 
