@@ -284,6 +284,21 @@ def test_null_instance_uuid_scan_and_delete(make_db, run_manage, nova_db_alias):
     assert out.strip() == "There were no records found where instance_uuid was NULL."
 
 
+@pytest.mark.parametrize("backend", ["mysql", "postgresql"])  # SQLite's CHECK (deleted IN (0, 1)) keeps the column
+def test_a_table_whose_deleted_column_was_dropped_does_not_stop_the_others(backend, make_db, nova_db_alias):
+    db = make_db("dump")
+    db.execute("ALTER TABLE agent_builds DROP COLUMN deleted")  # the first table deleted_null_to_false visits
+    db.execute("INSERT INTO instances (id, deleted) VALUES (1, NULL), (2, NULL)")
+    alias = nova_db_alias(db)
+    assert pending_counts(connections[alias])["deleted_null_to_false"] == 2
+
+    code, out, err = call(alias, "db_online_data_migrations")
+
+    assert (code, err) == (0, ""), out
+    assert "2 rows matched query deleted_null_to_false, 2 migrated" in out
+    assert count(db, "instances", "deleted IS NULL") == 0
+
+
 @pytest.mark.parametrize("columns", [1, 2])
 def test_null_uuid_delete_refuses_rows_another_applications_foreign_key_still_refers_to(
     backend, make_db, nova_db_alias, columns
