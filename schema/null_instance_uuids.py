@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 
 from schema.backup import copy_to_backup
+from schema.data_migrations.batches import table_columns
 from schema.dialects import dialect_for
 from schema.introspect import introspect
 from schema.model_schema import model_for_table, nova_models
@@ -113,8 +114,9 @@ def _count(connection, target: Target) -> int:
 
 
 def _present(connection, targets):
+    """The targets whose table is there with its column (one dropped by hand holds nothing to find)."""
     existing = set(connection.introspection.table_names())
-    return [t for t in targets if t.table in existing]
+    return [t for t in targets if t.table in existing and t.column in table_columns(connection, t.table)]
 
 
 def scan(connection) -> Scan:

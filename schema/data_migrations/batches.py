@@ -79,10 +79,14 @@ def _fillable(connection, target: NullColumn, tables: dict) -> bool:
     if target.table not in tables:
         return False
     if tables[target.table] is None:
-        with connection.cursor() as cursor:
-            description = connection.introspection.get_table_description(cursor, target.table)
-        tables[target.table] = frozenset(c.name for c in description)
+        tables[target.table] = table_columns(connection, target.table)
     return {target.column, *target.key} <= tables[target.table]
+
+
+def table_columns(connection, table: str) -> frozenset:
+    """The column names ``table`` has now."""
+    with connection.cursor() as cursor:
+        return frozenset(c.name for c in connection.introspection.get_table_description(cursor, table))
 
 
 def _row(names: Sequence[str]) -> str:

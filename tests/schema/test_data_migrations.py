@@ -299,6 +299,22 @@ def test_a_table_whose_deleted_column_was_dropped_does_not_stop_the_others(backe
     assert count(db, "instances", "deleted IS NULL") == 0
 
 
+@pytest.mark.parametrize("backend", ["mysql", "postgresql"])
+def test_null_uuid_scan_passes_over_a_table_whose_instance_column_was_dropped(backend, make_db, nova_db_alias):
+    db = make_db("dump")
+    seed_null_uuid_instances(db)
+    db.execute("ALTER TABLE migrations DROP COLUMN instance_uuid")
+    alias = nova_db_alias(db)
+
+    code, out, err = call(alias, "db_null_instance_uuid_scan")
+    assert (code, err) == (1, "")
+    assert "'migrations'" not in out and "There are 2 records in the 'instances' table" in out
+
+    code, out, err = call(alias, "db_null_instance_uuid_scan", "--delete")
+    assert (code, err) == (0, "")
+    assert count(db, "instances", "uuid IS NULL") == 0 and count(db, "migrations") == 1
+
+
 @pytest.mark.parametrize("columns", [1, 2])
 def test_null_uuid_delete_refuses_rows_another_applications_foreign_key_still_refers_to(
     backend, make_db, nova_db_alias, columns
