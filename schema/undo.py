@@ -92,6 +92,8 @@ def plan_undo(connection, record, *, no_snapshot: str | None, after_snapshot: bo
     result = diff(_without(before, ours), _without(live, ours), dialect)
     plan = build_plan(connection, Comparison(before, live, result), drop_tables=created_tables(record))
     steps = _placed(connection, plan.steps, before, live)
+    if not after_snapshot:
+        _refuse_what_the_sync_never_dropped(record, steps)
     readers = find_dependents(connection, [s.operation for s in steps], live, restoring=before)
     if readers:
         raise UndoRefused(
@@ -108,6 +110,26 @@ def plan_undo(connection, record, *, no_snapshot: str | None, after_snapshot: bo
             raise UndoRefused(f"no inverse keeps the data, and {no_snapshot}: " + "; ".join(reasons))
         return UndoPlan([], {}, touched or sorted(before.tables), reasons, [])
     return UndoPlan(steps, copy_backs, [], [], [loss for loss in losses if not loss.blocking])
+
+
+def _refuse_what_the_sync_never_dropped(record, steps) -> None:
+    """A column or table to create again that the sync did not drop: something after it did (a later sync
+    whose history row is gone, a hand change), so the values it held are in none of the sync's backups
+    and would come back empty."""
+    dropped = {
+        (op.get("table"), op.get("object") if op.get("kind") == "drop_column" else None)
+        for op in record.plan.get("operations", [])
+        if op.get("kind") in ("drop_column", "drop_table")
+    }
+    for step in steps:
+        op = step.operation
+        key = (op.table, op.object if op.kind == "add_column" else None)
+        if op.kind in ("add_column", "create_table") and key not in dropped and op.table not in created_tables(record):
+            raise UndoRefused(
+                f"{op.description}: it was dropped after sync {record.id} (by a later sync missing from the "
+                f"history, or by hand), and none of its backups holds the values; put it back with its values "
+                "(a novaweb_backup_* table may hold them), then undo again"
+            )
 
 
 def _without(schema: Schema, names) -> Schema:

@@ -437,3 +437,25 @@ def test_undo_whose_snapshot_directory_was_deleted_refuses_in_one_line(backend, 
     assert refused.err.count("\n") == 1, refused.err
     assert f"and the sync's snapshot cannot be used ({snapshot} is not a snapshot" in refused.err
     assert state(db) == before
+
+
+def test_undo_refuses_to_bring_back_empty_a_column_a_later_sync_dropped_whose_row_was_deleted(
+    backend, make_db, nova_db_alias
+):
+    """db_expand (sync 1), then db_contract --allow-destructive drops a column (sync 2, backed up), then
+    sync 2's history row is deleted by hand: undoing sync 1 must not add the column back empty, exit 0."""
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    db.execute("ALTER TABLE instance_types ADD COLUMN extra_note varchar(40)")
+    db.execute("UPDATE instance_types SET extra_note = name")
+    db.execute("DROP INDEX project_id ON instances" if backend == "mysql" else "DROP INDEX project_id")
+    assert call("db_expand", database=alias).code == 0
+    assert call("db_contract", database=alias, allow_destructive=True).code == 0
+    db.execute("DELETE FROM novaweb_sync_history WHERE id = 2")
+    before = catalog(db)
+
+    refused = call("db_undo", database=alias)
+
+    assert refused.code == 1, refused.out + refused.err
+    assert "add column instance_types.extra_note" in refused.err and "dropped after sync 1" in refused.err
+    assert catalog(db) == before
