@@ -74,6 +74,11 @@ class Manifest:
             raise ManifestError(f"{path} is not a novaweb snapshot manifest ({FORMAT})")
         try:
             data["tables"] = [TableState(**t) for t in data["tables"]]
-            return cls(**data)
+            manifest = cls(**data)
+            described = manifest.schema["tables"]
         except (KeyError, TypeError) as exc:
             raise ManifestError(f"{path} is incomplete or damaged: {exc}") from None
+        undescribed = [t for t in manifest.table_names if t not in described]
+        if undescribed:  # nothing could verify what a restore gives for it
+            raise ManifestError(f"{path} is damaged: it lists {undescribed[0]} without its schema")
+        return manifest

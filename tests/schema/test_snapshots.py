@@ -4,6 +4,9 @@ Each test seeds awkward rows into a clone of the Essex reference dump; what
 a restore gave back is read with the tests' own catalog queries and rows.
 """
 
+import json
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -109,6 +112,20 @@ def test_a_damaged_snapshot_is_not_restored_into_the_nova_database(backend, seed
     assert "not restored: the snapshot does not hold what its manifest says (" in result.err
     assert result.err.strip().endswith("was not changed")
     assert {t: all_rows(db, t) for t in now} == now
+
+
+def test_a_manifest_listing_a_table_it_has_no_schema_for_is_refused(backend, seeded, tmp_path):
+    """Nothing could verify such a table: "verified equal" would be a claim about a table never restored."""
+    db, alias = seeded
+    path = snapshot(alias, tmp_path, "instances")
+    info = manifest(path)
+    info["tables"].append({"name": "ghost", "rows": 3, "checksum": "1"})
+    (Path(path) / "manifest.json").write_text(json.dumps(info))
+
+    result = call("db_restore", path, database=alias, verify_only=True)
+
+    assert result.code == 2, result.out + result.err
+    assert result.err.strip() == f"error: {path}/manifest.json is damaged: it lists ghost without its schema"
 
 
 def test_bad_input_exits_2_with_one_line(backend, seeded, tmp_path):
