@@ -127,6 +127,12 @@ def test_a_manifest_listing_a_table_it_has_no_schema_for_is_refused(backend, see
     assert result.code == 2, result.out + result.err
     assert result.err.strip() == f"error: {path}/manifest.json is damaged: it lists ghost without its schema"
 
+    info["tables"].pop()
+    info["schema"]["tables"]["instances"]["columns"] = ["id"]  # edited into what is no schema
+    (Path(path) / "manifest.json").write_text(json.dumps(info))
+    result = call("db_restore", path, database=alias, verify_only=True)
+    assert result.code == 2 and "manifest.json is incomplete or damaged: AttributeError" in result.err
+
 
 def test_bad_input_exits_2_with_one_line(backend, seeded, tmp_path):
     db, alias = seeded
