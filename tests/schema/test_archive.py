@@ -337,3 +337,14 @@ def test_purge_by_date_skips_a_shadow_table_whose_timestamps_are_not_dates(backe
         "(deleted_at is text)"
     ) in out
     assert count(db, "shadow_notes") == 2
+
+
+@pytest.mark.parametrize("sleep", ["nan", "inf", "1e300", "-1"])
+def test_a_sleep_no_clock_can_wait_is_refused_before_any_row_moves(seeded, sleep):
+    db, alias = seeded
+    rows = count(db, "instances")
+    args = ("--until-complete", "--max_rows", "1", "--sleep", sleep)
+    code, out, err = call("db_archive_deleted_rows", *args, alias=alias)
+    assert code == 2, err
+    assert err.startswith("error: --sleep must be a number of seconds from 0 to ") and err.count("\n") == 1
+    assert count(db, "instances") == rows and "shadow_instances" not in tables(db)
