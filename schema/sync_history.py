@@ -92,6 +92,8 @@ class SyncRecord:
     started: list = field(default_factory=list)
     #: what cannot be read in the row (edited by hand): ``db_undo`` refuses to plan from it
     damaged: str | None = None
+    #: ``novaweb_sync_statements`` was dropped by hand: which statements ran is not known
+    statements_lost: bool = False
 
     JSON_FIELDS = ("plan", "before_schema", "backups", "undo")
 
@@ -111,6 +113,13 @@ class SyncRecord:
     @property
     def planned_statements(self) -> int:
         return sum(len(op.get("statements", [])) for op in self.plan.get("operations", []))
+
+    @property
+    def statements_run(self) -> str:
+        """``"3 of 5"``: how many of the planned statements ran."""
+        if self.statements_lost:
+            return f"not known ({STATEMENTS_TABLE} is gone) of {self.planned_statements}"
+        return f"{self.statements_done} of {self.planned_statements}"
 
     @property
     def undo_command(self) -> str:
@@ -230,14 +239,18 @@ def finish(connection, record: SyncRecord, status: str) -> None:
 
 def records(connection, limit: int | None = None) -> list[SyncRecord]:
     """The recorded syncs, newest first (none when nothing was ever recorded)."""
-    if TABLE not in live_table_names(connection):
+    tables = live_table_names(connection)
+    if TABLE not in tables:
         return []
     q = dialect_for(connection).quote
     names = ", ".join(q(c) for c in _COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {names} FROM {q(TABLE)} ORDER BY {q('id')} DESC")
         found = [_record(row) for row in (cursor.fetchmany(limit) if limit else cursor.fetchall())]
-        if found:
+        if STATEMENTS_TABLE not in tables:  # dropped by hand: which statements ran is not known
+            for record in found:
+                record.statements_lost = True
+        elif found:
             by_id = {r.id: r for r in found}
             cursor.execute(
                 f"SELECT {q('sync_id')}, {q('statement')} FROM {q(STATEMENTS_TABLE)} "

@@ -459,3 +459,29 @@ def test_undo_refuses_to_bring_back_empty_a_column_a_later_sync_dropped_whose_ro
     assert refused.code == 1, refused.out + refused.err
     assert "add column instance_types.extra_note" in refused.err and "dropped after sync 1" in refused.err
     assert catalog(db) == before
+
+
+@pytest.mark.django_db
+def test_the_statements_table_dropped_by_hand_leaves_the_history_readable_and_undoable(
+    backend, make_db, nova_db_alias, admin_client
+):
+    db = make_db("dump")
+    alias = nova_db_alias(db, alias="nova")
+    before = catalog(db)
+    db.execute("DROP INDEX project_id ON instances" if backend == "mysql" else "DROP INDEX project_id")
+    dropped = catalog(db)
+    assert call("db_sync", database=alias).code == 0
+    db.execute("DROP TABLE novaweb_sync_statements")  # "the history is too big"
+
+    page = admin_client.get("/admin/schema/")
+    assert page.status_code == 200
+    assert re.search(r"not known \(novaweb_sync_statements is gone\) of \d", page.content.decode())
+    dry = call("db_undo", database=alias, dry_run=True)
+    assert dry.code == 0, dry.err
+    assert re.search(r"applied: not known \(novaweb_sync_statements is gone\) of \d statements ran", dry.out)
+    undo = call("db_undo", database=alias)
+    assert undo.code == 0, undo.err
+    assert {t: v for t, v in catalog(db).items() if not t.startswith("novaweb_")} == {
+        t: v for t, v in dropped.items() if not t.startswith("novaweb_")
+    }
+    assert before != dropped

@@ -97,8 +97,7 @@ class Command(NovaCommand):
             raise CommandExit(EXIT_FLOW, f"cannot undo sync {record.id}: {exc}") from None
         state = "killed or failed half-way" if record.status != sync_history.APPLIED else "applied"
         self.say(
-            f"Sync {record.id} ({record.command}, {record.started_at}, {state}: "
-            f"{record.statements_done} of {record.planned_statements} statements ran)"
+            f"Sync {record.id} ({record.command}, {record.started_at}, {state}: {record.statements_run} statements ran)"
         )
         if dry_run:
             return self.report_plan(plan)
