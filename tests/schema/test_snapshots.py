@@ -134,6 +134,30 @@ def test_a_manifest_listing_a_table_it_has_no_schema_for_is_refused(backend, see
     assert result.code == 2 and "manifest.json is incomplete or damaged: AttributeError" in result.err
 
 
+def test_restore_into_the_nova_database_under_a_view_of_the_operators(backend, seeded, tmp_path):
+    """PostgreSQL will not drop a table a view reads: its one-transaction restore rolls back, and says
+    nothing was restored (it said "restored, but not equal"). MySQL and SQLite restore under the view."""
+    db, alias = seeded
+    db.execute("CREATE VIEW v_hosts AS SELECT id, hostname FROM instances")
+    before = all_rows(db, "instances")
+    path = snapshot(alias, tmp_path, "instances")
+    db.execute("UPDATE instances SET hostname = 'changed' WHERE id < 5")
+    changed = all_rows(db, "instances")
+
+    result = call("db_restore", path, database=alias, yes=True)
+
+    if backend == "postgresql":
+        assert result.code == 1, result.out + result.err
+        assert result.err.startswith("nothing was restored (the restore, one transaction, was rolled back): ")
+        assert "cannot drop table public.instances because other objects depend on it" in result.err
+        assert result.err.count("\n") == 1 and result.out == ""
+        assert all_rows(db, "instances") == changed
+    else:
+        assert result.code == 0, result.out + result.err
+        assert all_rows(db, "instances") == before
+    assert len(db.fetchall("SELECT * FROM v_hosts")) == len(before)
+
+
 def test_bad_input_exits_2_with_one_line(backend, seeded, tmp_path):
     db, alias = seeded
     missing = call("db_restore", str(tmp_path / "nowhere"), database=alias, verify_only=True)
