@@ -215,3 +215,15 @@ def test_a_dump_the_server_refuses_says_why_and_leaves_no_half_snapshot(backend,
     assert result.code == 1
     assert "pg_dump: error: query failed: ERROR:  permission denied for sequence" in result.err, result.err
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("backend", ["mysql"])  # SQLite and PostgreSQL said so already: exit 1, the table missing
+def test_a_snapshot_whose_dump_file_is_a_directory_fails_verification(backend, seeded, tmp_path):
+    db, alias = seeded
+    path = Path(snapshot(alias, tmp_path, "instances"))
+    (path / "dump.sql").unlink()
+    (path / "dump.sql").mkdir()
+    result = call("db_restore", str(path), database=alias, verify_only=True)
+    assert result.code == 1, result.err
+    assert "warning: cannot read the snapshot's data: Is a directory" in result.err
+    assert result.err.splitlines()[-1] == "restored, but not equal to the snapshot: instances"
