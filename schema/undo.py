@@ -81,10 +81,12 @@ def created_tables(record) -> list[str]:
     return sorted({op["table"] for op in record.plan.get("operations", []) if op["kind"] == "create_table"})
 
 
-def plan_undo(connection, record, *, no_snapshot: str | None, after_snapshot: bool = False) -> UndoPlan:
-    """The way back from ``record``; ``no_snapshot``: why its snapshot cannot be restored (None: it can);
-    ``after_snapshot``: its snapshot was restored already, so every value the sync destroyed is back
-    and its backups are not needed."""
+def plan_undo(
+    connection, record, *, no_snapshot: str | None, snapshot_tables=frozenset(), after_snapshot: bool = False
+) -> UndoPlan:
+    """The way back from ``record``; ``no_snapshot``: why its snapshot cannot be restored (None: it can),
+    ``snapshot_tables``: the tables it holds; ``after_snapshot``: its snapshot was restored already, so
+    every value the sync destroyed is back and its backups are not needed."""
     before = _before(record)
     live = introspect(connection)
     ours = own_tables(live) | own_tables(before)
@@ -92,8 +94,14 @@ def plan_undo(connection, record, *, no_snapshot: str | None, after_snapshot: bo
     result = diff(_without(before, ours), _without(live, ours), dialect)
     plan = build_plan(connection, Comparison(before, live, result), drop_tables=created_tables(record))
     steps = _placed(connection, plan.steps, before, live)
-    if not after_snapshot:
-        _refuse_what_the_sync_never_dropped(record, steps)
+    never_dropped = [] if after_snapshot else _never_dropped(record, steps)
+    for op in never_dropped:
+        if op.table not in snapshot_tables:
+            raise UndoRefused(
+                f"{op.description}: it was dropped after sync {record.id} (by a later sync missing from the "
+                f"history, or by hand), and none of its backups holds the values; put it back with its values "
+                "(a novaweb_backup_* table may hold them), then undo again"
+            )
     readers = find_dependents(connection, [s.operation for s in steps], live, restoring=before)
     if readers:
         raise UndoRefused(
@@ -104,6 +112,9 @@ def plan_undo(connection, record, *, no_snapshot: str | None, after_snapshot: bo
     reasons = [f"{loss.describe()} (values written since the sync do not allow it)" for loss in losses if loss.blocking]
     reasons += unusable
     reasons += _lost_without_backup(record, steps) if not after_snapshot else []
+    reasons += [
+        f"{op.description}: the sync never dropped it (a killed undo or a hand change did)" for op in never_dropped
+    ]
     touched = sorted({s.operation.table for s in steps if s.operation.table in before.tables})
     if reasons:
         if no_snapshot:
@@ -112,24 +123,24 @@ def plan_undo(connection, record, *, no_snapshot: str | None, after_snapshot: bo
     return UndoPlan(steps, copy_backs, [], [], [loss for loss in losses if not loss.blocking])
 
 
-def _refuse_what_the_sync_never_dropped(record, steps) -> None:
-    """A column or table to create again that the sync did not drop: something after it did (a later sync
-    whose history row is gone, a hand change), so the values it held are in none of the sync's backups
-    and would come back empty."""
+def _never_dropped(record, steps) -> list:
+    """The operations creating again a column or table that the sync did not drop: something after it did
+    (a later sync whose history row is gone, a killed undo, a hand change), so the values it held are in
+    none of the sync's backups and would come back empty."""
     dropped = {
         (op.get("table"), op.get("object") if op.get("kind") == "drop_column" else None)
         for op in record.plan.get("operations", [])
         if op.get("kind") in ("drop_column", "drop_table")
     }
-    for step in steps:
-        op = step.operation
-        key = (op.table, op.object if op.kind == "add_column" else None)
-        if op.kind in ("add_column", "create_table") and key not in dropped and op.table not in created_tables(record):
-            raise UndoRefused(
-                f"{op.description}: it was dropped after sync {record.id} (by a later sync missing from the "
-                f"history, or by hand), and none of its backups holds the values; put it back with its values "
-                "(a novaweb_backup_* table may hold them), then undo again"
-            )
+    created = created_tables(record)
+    return [
+        step.operation
+        for step in steps
+        if step.operation.kind in ("add_column", "create_table")
+        and (step.operation.table, step.operation.object if step.operation.kind == "add_column" else None)
+        not in dropped
+        and step.operation.table not in created
+    ]
 
 
 def _without(schema: Schema, names) -> Schema:

@@ -485,3 +485,20 @@ def test_the_statements_table_dropped_by_hand_leaves_the_history_readable_and_un
         t: v for t, v in dropped.items() if not t.startswith("novaweb_")
     }
     assert before != dropped
+
+
+def test_an_undo_killed_after_dropping_a_table_it_restores_goes_on_from_the_snapshot(
+    backend, make_db, nova_db_alias, tmp_path
+):
+    """The restore of s3_images from the snapshot was killed after its DROP TABLE (MySQL's dump drops
+    first); the next db_undo must restore it again, not create it empty, nor refuse for good."""
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    expand_that_only_the_snapshot_can_undo(db, alias, tmp_path)
+    db.execute("DROP TABLE s3_images")
+
+    undo = call("db_undo", database=alias)
+
+    assert undo.code == 0, undo.out + undo.err
+    assert "create table s3_images: the sync never dropped it" in undo.out
+    assert [r["id"] for r in all_rows(db, "s3_images")] == [1, 2, 3, 4, 5]

@@ -92,7 +92,12 @@ class Command(NovaCommand):
         record = self.readable(self.record(connection))
         manifest, no_snapshot = self.manifest(record)
         try:
-            plan = plan_undo(connection, record, no_snapshot=no_snapshot)
+            plan = plan_undo(
+                connection,
+                record,
+                no_snapshot=no_snapshot,
+                snapshot_tables=frozenset(manifest.table_names if manifest else ()),
+            )
         except UndoRefused as exc:
             raise CommandExit(EXIT_FLOW, f"cannot undo sync {record.id}: {exc}") from None
         state = "killed or failed half-way" if record.status != sync_history.APPLIED else "applied"
