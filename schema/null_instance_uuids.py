@@ -27,12 +27,14 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from schema.backup import copy_to_backup
+from schema.data_migrations.batches import table_columns
 from schema.dialects import dialect_for
-from schema.introspect import live_table_names
+from schema.introspect import introspect, live_table_names
 from schema.model_schema import model_for_table, nova_models
+from schema.names import printable
 
 #: table -> the columns set (besides the instance column, set to NULL) to detach a row from an instance
 DETACH = {
@@ -112,8 +114,9 @@ def _count(connection, target: Target) -> int:
 
 
 def _present(connection, targets):
+    """The targets whose table is there with its column (one dropped by hand holds nothing to find)."""
     existing = set(live_table_names(connection))
-    return [t for t in targets if t.table in existing]
+    return [t for t in targets if t.table in existing and t.column in table_columns(connection, t.table)]
 
 
 def scan(connection) -> Scan:
@@ -152,8 +155,60 @@ def delete(connection, found: Scan, *, now=None) -> Cleanup:
         cleanup.backups[target.table] = copy_to_backup(
             connection, target.table, what=f"nullscan_{target.table}", where=target.condition(connection), now=now
         )
-    with transaction.atomic(using=connection.alias):
-        for target in owned + null:
-            done = _apply(connection, target)
-            (cleanup.deleted if target.detach is None else cleanup.detached)[target.table] = done
+    try:
+        with transaction.atomic(using=connection.alias):
+            for target in owned + null:
+                done = _apply(connection, target)
+                (cleanup.deleted if target.detach is None else cleanup.detached)[target.table] = done
+    except IntegrityError as exc:  # rolled back: nothing deleted, so the copies are not needed
+        _drop_tables(connection, [name for name, _ in cleanup.backups.values()])
+        raise StillReferred(_refusal(connection, owned + null, exc)) from exc
     return cleanup
+
+
+class StillReferred(Exception):
+    """A row about to be deleted is still referred to by a foreign key of a table Nova does not know."""
+
+
+def _refusal(connection, targets, error) -> str:
+    """What refused the delete: the foreign keys of other tables into the deleted rows, else the server's reason."""
+    handled = {(t.table, (t.column,)) for t in (*owned_targets(), *uuid_targets())}
+    live = introspect(connection)
+    keys = [
+        f"{printable(name)}({', '.join(map(printable, fk.columns))}) -> {target.table}"
+        for target in targets
+        if target.detach is None
+        for name, table in sorted(live.tables.items())
+        for fk in table.foreign_keys
+        if fk.ref_table == target.table
+        and (name, tuple(fk.columns)) not in handled
+        and _refers(connection, name, fk, target)
+    ]
+    text = str(error.args[-1] if error.args else error).strip()
+    reason = ", ".join(keys) if keys else (text.splitlines()[0] if text else type(error).__name__)
+    return (
+        f"nothing was deleted: rows about to go are still referred to by a foreign key Nova does not have "
+        f"({reason}); delete or detach those rows first, then run again"
+    )
+
+
+def _refers(connection, child: str, fk, target: Target) -> bool:
+    """Whether a row of ``child`` points, through ``fk``, at a row of ``target`` about to be deleted."""
+    quote = _quote(connection)
+    columns, referenced = (", ".join(map(quote, cols)) for cols in (fk.columns, fk.ref_columns))
+    if len(fk.columns) > 1:
+        columns = f"({columns})"
+    sql = (
+        f"SELECT 1 FROM {quote(child)} WHERE {columns} IN "
+        f"(SELECT {referenced} FROM {quote(target.table)} WHERE {target.condition(connection)}) LIMIT 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [])
+        return cursor.fetchone() is not None
+
+
+def _drop_tables(connection, names) -> None:
+    quote = dialect_for(connection).quote
+    with connection.cursor() as cursor:
+        for name in names:
+            cursor.execute(f"DROP TABLE {quote(name)}")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .dialects import dialect_for
 from .introspect import introspect
+from .names import printable
 from .schema import Index
 from .statements import Statement
 
@@ -35,6 +36,26 @@ def missing_indexes(connection) -> list[tuple[str, Index]]:
             name = dialect.suggested_index_name(table, columns)
             missing.append((table, Index(name, columns)))
     return missing
+
+
+def name_clashes(connection, missing) -> list[str]:
+    """The planned names something else already has: an index of other columns, a table (none is created)."""
+    dialect = dialect_for(connection)
+    live = introspect(connection)
+    clashes = []
+    for table, index in missing:
+        holders = [live[table]] if dialect.index_names_per_table else live.tables.values()
+        held = [(t.name, i) for t in holders for i in t.indexes.values() if i.name == index.name]
+        held += [(t.name, u) for t in holders for u in t.uniques if u.name == index.name]
+        if held:
+            owner, other = held[0]
+            clashes.append(
+                f"{index.name} is already the name of an index of {printable(owner)} "
+                f"({', '.join(map(printable, other.columns))}), not the one on {table} ({', '.join(index.columns)})"
+            )
+        elif index.name in live.tables and not dialect.index_names_per_table:
+            clashes.append(f"{index.name} is already the name of a table")
+    return clashes
 
 
 def statements_for(connection, missing) -> list[Statement]:

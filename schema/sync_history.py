@@ -23,6 +23,7 @@ from .ddl import DDLWriter
 from .dialects import dialect_for
 from .introspect import live_table_names
 from .schema import Column, Table
+from .schema_json import schema_from_dict
 
 TABLE = "novaweb_sync_history"
 STATEMENTS_TABLE = "novaweb_sync_statements"
@@ -89,6 +90,10 @@ class SyncRecord:
     undo: dict | None = None
     #: the statements as they were started, in order (from ``novaweb_sync_statements``)
     started: list = field(default_factory=list)
+    #: what cannot be read in the row (edited by hand): ``db_undo`` refuses to plan from it
+    damaged: str | None = None
+    #: ``novaweb_sync_statements`` was dropped by hand: which statements ran is not known
+    statements_lost: bool = False
 
     JSON_FIELDS = ("plan", "before_schema", "backups", "undo")
 
@@ -108,6 +113,13 @@ class SyncRecord:
     @property
     def planned_statements(self) -> int:
         return sum(len(op.get("statements", [])) for op in self.plan.get("operations", []))
+
+    @property
+    def statements_run(self) -> str:
+        """``"3 of 5"``: how many of the planned statements ran."""
+        if self.statements_lost:
+            return f"not known ({STATEMENTS_TABLE} is gone) of {self.planned_statements}"
+        return f"{self.statements_done} of {self.planned_statements}"
 
     @property
     def undo_command(self) -> str:
@@ -135,15 +147,51 @@ def _row(record: SyncRecord) -> list:
     return values
 
 
+#: the JSON type of each field, and what stands in for it when the row has none (or cannot be read)
+_JSON_SHAPES = {"plan": (dict, dict), "before_schema": (dict, dict), "backups": (list, list), "undo": (dict, None)}
+_STATUSES = (RUNNING, APPLIED, FAILED, UNDONE)
+
+
 def _record(row) -> SyncRecord:
+    """A history row as a record; one edited by hand into what cannot be read is marked ``damaged``."""
     data = dict(zip(_COLUMNS, row, strict=True))
-    for name in SyncRecord.JSON_FIELDS:
-        if data[name] is not None:
-            data[name] = json.loads(data[name])
-    for name, empty in (("plan", {}), ("before_schema", {}), ("backups", [])):
-        if data[name] is None:
-            data[name] = empty
-    return SyncRecord(**data)
+    problems = []
+    for name, (shape, empty) in _JSON_SHAPES.items():
+        value, problem = _json_field(data[name], shape)
+        if problem:
+            problems.append(f"{name} {problem}")
+        data[name] = value if value is not None else (empty() if empty else None)
+    if data["status"] not in _STATUSES:
+        problems.append(f"status {data['status']!r} is none of {', '.join(_STATUSES)}")
+    return SyncRecord(**data, damaged="; ".join(problems) or None)
+
+
+def _json_field(text, shape) -> tuple:
+    """``(value, None)``, or ``(None, why)`` when ``text`` is not JSON of ``shape``."""
+    if text is None:
+        return None, None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None, "is not JSON"
+    if value is not None and not isinstance(value, shape):
+        return None, f"is not a JSON {'object' if shape is dict else 'array'}"
+    return value, None
+
+
+def damage(record: SyncRecord) -> str | None:
+    """Why ``db_undo`` cannot plan from ``record`` (a row edited by hand), or None."""
+    if record.damaged:
+        return record.damaged
+    try:
+        schema_from_dict(record.before_schema)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        return f"before_schema is not a schema ({type(exc).__name__}: {exc})"
+    entries = (("plan", record.plan.get("operations", []), ("kind", "table")), ("backups", record.backups, ("backup",)))
+    for name, items, keys in entries:
+        if not isinstance(items, list) or not all(isinstance(i, dict) and all(k in i for k in keys) for i in items):
+            return f"{name} has an entry without {' or '.join(keys)}"
+    return None
 
 
 def start(connection, command: str, *, plan: dict, before_schema: dict, snapshot=None, version=None, phase=None):
@@ -191,14 +239,18 @@ def finish(connection, record: SyncRecord, status: str) -> None:
 
 def records(connection, limit: int | None = None) -> list[SyncRecord]:
     """The recorded syncs, newest first (none when nothing was ever recorded)."""
-    if TABLE not in live_table_names(connection):
+    tables = live_table_names(connection)
+    if TABLE not in tables:
         return []
     q = dialect_for(connection).quote
     names = ", ".join(q(c) for c in _COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {names} FROM {q(TABLE)} ORDER BY {q('id')} DESC")
         found = [_record(row) for row in (cursor.fetchmany(limit) if limit else cursor.fetchall())]
-        if found:
+        if STATEMENTS_TABLE not in tables:  # dropped by hand: which statements ran is not known
+            for record in found:
+                record.statements_lost = True
+        elif found:
             by_id = {r.id: r for r in found}
             cursor.execute(
                 f"SELECT {q('sync_id')}, {q('statement')} FROM {q(STATEMENTS_TABLE)} "

@@ -81,9 +81,12 @@ def created_tables(record) -> list[str]:
     return sorted({op["table"] for op in record.plan.get("operations", []) if op["kind"] == "create_table"})
 
 
-def plan_undo(connection, record, *, snapshot_available: bool, after_snapshot: bool = False) -> UndoPlan:
-    """The way back from ``record``; ``after_snapshot``: its snapshot was restored already, so every
-    value the sync destroyed is back and its backups are not needed."""
+def plan_undo(
+    connection, record, *, no_snapshot: str | None, snapshot_tables=frozenset(), after_snapshot: bool = False
+) -> UndoPlan:
+    """The way back from ``record``; ``no_snapshot``: why its snapshot cannot be restored (None: it can),
+    ``snapshot_tables``: the tables it holds; ``after_snapshot``: its snapshot was restored already, so
+    every value the sync destroyed is back and its backups are not needed."""
     before = _before(record)
     live = introspect(connection)
     ours = own_tables(live) | own_tables(before)
@@ -91,22 +94,53 @@ def plan_undo(connection, record, *, snapshot_available: bool, after_snapshot: b
     result = diff(_without(before, ours), _without(live, ours), dialect)
     plan = build_plan(connection, Comparison(before, live, result), drop_tables=created_tables(record))
     steps = _placed(connection, plan.steps, before, live)
+    never_dropped = [] if after_snapshot else _never_dropped(record, steps)
+    for op in never_dropped:
+        if op.table not in snapshot_tables:
+            raise UndoRefused(
+                f"{op.description}: it was dropped after sync {record.id} (by a later sync missing from the "
+                f"history, or by hand), and none of its backups holds the values; put it back with its values "
+                "(a novaweb_backup_* table may hold them), then undo again"
+            )
     readers = find_dependents(connection, [s.operation for s in steps], live, restoring=before)
     if readers:
         raise UndoRefused(
             "; ".join(r.describe() for r in readers) + " (another application's objects: drop or change them first)"
         )
-    copy_backs, unmatched = _copy_backs(record, steps, before) if not after_snapshot else ({}, [])
+    copy_backs, unusable = _copy_backs(connection, record, steps, before, live) if not after_snapshot else ({}, [])
     losses = assess(connection, [s.operation for s in steps], live)
     reasons = [f"{loss.describe()} (values written since the sync do not allow it)" for loss in losses if loss.blocking]
-    reasons += [f"the sync's backup {name} is not described (the run was killed)" for name in unmatched]
+    reasons += unusable
     reasons += _lost_without_backup(record, steps) if not after_snapshot else []
+    reasons += [
+        f"{op.description}: the sync never dropped it (a killed undo or a hand change did)" for op in never_dropped
+    ]
     touched = sorted({s.operation.table for s in steps if s.operation.table in before.tables})
     if reasons:
-        if not snapshot_available:
-            raise UndoRefused("no inverse keeps the data, and the sync took no snapshot: " + "; ".join(reasons))
+        if no_snapshot:
+            raise UndoRefused(f"no inverse keeps the data, and {no_snapshot}: " + "; ".join(reasons))
         return UndoPlan([], {}, touched or sorted(before.tables), reasons, [])
     return UndoPlan(steps, copy_backs, [], [], [loss for loss in losses if not loss.blocking])
+
+
+def _never_dropped(record, steps) -> list:
+    """The operations creating again a column or table that the sync did not drop: something after it did
+    (a later sync whose history row is gone, a killed undo, a hand change), so the values it held are in
+    none of the sync's backups and would come back empty."""
+    dropped = {
+        (op.get("table"), op.get("object") if op.get("kind") == "drop_column" else None)
+        for op in record.plan.get("operations", [])
+        if op.get("kind") in ("drop_column", "drop_table")
+    }
+    created = created_tables(record)
+    return [
+        step.operation
+        for step in steps
+        if step.operation.kind in ("add_column", "create_table")
+        and (step.operation.table, step.operation.object if step.operation.kind == "add_column" else None)
+        not in dropped
+        and step.operation.table not in created
+    ]
 
 
 def _without(schema: Schema, names) -> Schema:
@@ -133,13 +167,13 @@ def _placed(connection, steps, before: Schema, live: Schema) -> list[Step]:
     return placed
 
 
-def _copy_backs(record, steps, before: Schema):
-    """Which backup is copied back after which undo step; and the backups no step can use."""
+def _copy_backs(connection, record, steps, before: Schema, live: Schema):
+    """Which backup is copied back after which undo step; and why the backups no step can use cannot be."""
     found: dict[int, list[CopyBack]] = {}
-    unmatched = []
+    unusable = []
     for backup in record.backups:
         if "kind" not in backup:
-            unmatched.append(backup["backup"])
+            unusable.append(f"the sync's backup {backup['backup']} is not described (the run was killed)")
             continue
         table = before.tables.get(backup["table"])
         index = _step_recreating(steps, backup)
@@ -147,13 +181,32 @@ def _copy_backs(record, steps, before: Schema):
             continue  # nothing recreates it: the object is there already
         columns = [c for c in (backup["columns"] or list(table.columns)) if c != BACKUP_KEY]
         key = [] if backup["kind"] == "drop_table" else [c for c in table.primary_key if c in columns]
-        if backup["kind"] != "drop_table" and not key:
-            unmatched.append(backup["backup"])
+        problem = _backup_problem(connection, backup, columns, live) or (
+            None if key or backup["kind"] == "drop_table" else "is not described (the run was killed)"
+        )
+        if problem:
+            unusable.append(f"the sync's backup {backup['backup']} {problem}")
             continue
         found.setdefault(index, []).append(
             CopyBack(backup["backup"], backup["table"], columns, key, steps[index].operation.description)
         )
-    return found, unmatched
+    return found, unusable
+
+
+def _backup_problem(connection, backup: dict, columns: list, live: Schema) -> str | None:
+    """Why a backup table cannot give back what the sync put there (dropped, altered or emptied by hand)."""
+    table = live.tables.get(backup["backup"])
+    if table is None:
+        return "is gone"
+    lacking = [c for c in columns if c not in table.columns]
+    if lacking:
+        return f"lacks {', '.join(lacking)}"
+    if backup.get("rows") is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {dialect_for(connection).quote(backup['backup'])}")
+        (rows,) = cursor.fetchone()
+    return None if rows == backup["rows"] else f"holds {rows} rows, the sync put {backup['rows']} there"
 
 
 def _step_recreating(steps, backup) -> int | None:

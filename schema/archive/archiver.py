@@ -47,7 +47,7 @@ from ..dialects import dialect_for
 from ..engine import own_tables
 from ..introspect import introspect
 from .relations import FOLLOW_PARENT_TABLES, Relation, archivable_tables, archive_order, live_relations
-from .shadow import check_shadow_holds, ensure_shadow_table, refused_rows, shadow_name
+from .shadow import ShadowMismatch, check_shadow_holds, ensure_shadow_table, not_tables, refused_rows, shadow_name
 
 #: Why a row was kept when no referring table is to blame.
 KEPT_BY_FOREIGN_KEY = "(a foreign key refused the delete)"
@@ -91,7 +91,13 @@ class Archiver:
     def _check_shadow_tables(self) -> None:
         """Before any row moves: every existing shadow table can hold its live table's rows."""
         dialect = dialect_for(self.connection)
+        views = not_tables(self.connection)
         for table in self.order:
+            if shadow_name(table) in views:
+                raise ShadowMismatch(
+                    f"{shadow_name(table)} is a view, not a table the rows of {table} can move to: "
+                    "rename or drop it, then archive again"
+                )
             shadow = self.live.tables.get(shadow_name(table))
             if shadow is not None:
                 check_shadow_holds(self.live[table], shadow, dialect)

@@ -17,6 +17,7 @@ from django.db import transaction
 from ..dialects import dialect_for
 from ..introspect import introspect, live_table_names
 from ..names import printable
+from ..type_rules import type_info
 from .shadow import SHADOW_PREFIX
 
 TIMESTAMP_COLUMNS = ("deleted_at", "updated_at", "created_at")
@@ -49,7 +50,8 @@ def shadow_tables(connection) -> list[str]:
 
 def purge_shadow_tables(connection, before=None) -> list[Purged]:
     """Delete shadow rows older than ``before`` (all of them when None); one result per table."""
-    q = dialect_for(connection).quote_for_params  # the DELETE always runs with parameters (perhaps none)
+    dialect = dialect_for(connection)
+    q = dialect.quote_for_params  # the DELETE always runs with parameters (perhaps none)
     live = introspect(connection, tables=shadow_tables(connection))
     results = []
     for name, table in sorted(live.tables.items()):
@@ -57,8 +59,9 @@ def purge_shadow_tables(connection, before=None) -> list[Purged]:
             columns, where, params = (), "", []
         else:
             columns = tuple(c for c in TIMESTAMP_COLUMNS if c in table.columns)
-            if not columns:
-                results.append(Purged(name, 0, skipped="has no timestamp column"))
+            skipped = _no_timestamps(table, columns, dialect)
+            if skipped:
+                results.append(Purged(name, 0, skipped=skipped))
                 continue
             stamp = columns[0] if len(columns) == 1 else f"COALESCE({', '.join(map(q, columns))})"
             where = f" WHERE {q(stamp) if len(columns) == 1 else stamp} < %s"
@@ -67,3 +70,16 @@ def purge_shadow_tables(connection, before=None) -> list[Purged]:
             cursor.execute(f"DELETE FROM {q(name)}{where}", params)
             results.append(Purged(name, cursor.rowcount, columns))
     return results
+
+
+def _no_timestamps(table, columns, dialect) -> str:
+    """Why a date cannot be compared with ``columns`` of a shadow table (none, or not all dates and times)."""
+    if not columns:
+        return "has no timestamp column"
+    others = [f"{c} is {table.columns[c].type}" for c in columns if not _holds_times(table.columns[c], dialect)]
+    return f"has timestamp columns that are not dates and times ({', '.join(others)})" if others else ""
+
+
+def _holds_times(column, dialect) -> bool:
+    """A date-time column (with or without a time zone): one a date compares with on every backend."""
+    return type_info(dialect, column.type).family == "datetime" or column.type.startswith("datetime")

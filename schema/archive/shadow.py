@@ -88,6 +88,12 @@ def _spelled(column, with_collation: bool) -> str:
     return f"{spelled} COLLATE {column.collation}" if with_collation else spelled
 
 
+def not_tables(connection) -> set[str]:
+    """Names a shadow table cannot take: the database's views (Django's introspection lists them)."""
+    with connection.cursor() as cursor:
+        return {t.name for t in connection.introspection.get_table_list(cursor) if t.type != "t"}
+
+
 def refused_rows(table: str, error: Exception) -> ShadowMismatch:
     """The refusal of a batch the shadow table's own constraints refused (the server's reason)."""
     reason = str(error.args[-1] if error.args else error).strip()

@@ -32,8 +32,8 @@ from ..introspect import live_table_names
 _marks: dict[tuple, tuple] = {}
 #: (alias, database name, table, column) of the tables read to their end and found fixed
 _clean: set[tuple] = set()
-#: (alias, database name) -> the tables that exist, looked up once per run
-_tables: dict[tuple, frozenset] = {}
+#: (alias, database name) -> {table that exists: its columns (None until looked up)}, once per run
+_tables: dict[tuple, dict] = {}
 
 
 @dataclass(frozen=True)
@@ -66,12 +66,28 @@ def _mark_key(connection, target: NullColumn) -> tuple:
     return (*_database(connection), target.table, target.column)
 
 
-def _existing_tables(connection) -> frozenset:
+def _existing_tables(connection) -> dict:
     """The database's tables, remembered until :func:`forget_marks` (a run does not create tables)."""
     key = _database(connection)
     if key not in _tables:
-        _tables[key] = frozenset(live_table_names(connection))
+        _tables[key] = dict.fromkeys(live_table_names(connection))
     return _tables[key]
+
+
+def _fillable(connection, target: NullColumn, tables: dict) -> bool:
+    """Whether ``target``'s table is there with its column and key: a table without the column (dropped
+    by hand) has nothing to fill, and must not stop the other tables' rows."""
+    if target.table not in tables:
+        return False
+    if tables[target.table] is None:
+        tables[target.table] = table_columns(connection, target.table)
+    return {target.column, *target.key} <= tables[target.table]
+
+
+def table_columns(connection, table: str) -> frozenset:
+    """The column names ``table`` has now."""
+    with connection.cursor() as cursor:
+        return frozenset(c.name for c in connection.introspection.get_table_description(cursor, table))
 
 
 def _row(names: Sequence[str]) -> str:
@@ -174,7 +190,7 @@ def fill_nulls_across(
     for target in targets:
         if found >= limit:
             break
-        if target.table not in existing:
+        if not _fillable(connection, target, existing):
             continue
         f, d = fill_nulls(connection, target, value, limit - found)
         found += f
@@ -183,5 +199,5 @@ def fill_nulls_across(
 
 
 def count_nulls_across(connection, targets: Sequence[NullColumn]) -> int:
-    existing = set(live_table_names(connection))
-    return sum(count_nulls(connection, t) for t in targets if t.table in existing)
+    existing = dict.fromkeys(live_table_names(connection))
+    return sum(count_nulls(connection, t) for t in targets if _fillable(connection, t, existing))

@@ -275,6 +275,8 @@ class MySQLDialect(MySQLTypes, Dialect):
 
     sql_drop_index = "DROP INDEX {name} ON {table}"
 
+    index_names_per_table = True
+
     sql_drop_unique = "ALTER TABLE {table} DROP INDEX {name}"
 
     def estimated_row_counts(self, cursor):

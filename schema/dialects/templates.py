@@ -21,6 +21,8 @@ class DDLTemplates:
     IDENTIFIER_QUOTE = '"'
     #: Django lookups a plain B-tree index on the column can serve on this backend.
     PLAIN_INDEX_LOOKUPS = frozenset({"exact"})
+    #: An index's name is unique within its table only (MySQL), not among every index and table.
+    index_names_per_table = False
 
     # ---- templates: {table}, {name}, {column} are quoted identifiers ----
     sql_drop_index = "DROP INDEX {name}"

@@ -28,6 +28,7 @@ from django.core.management.base import BaseCommand, CommandError, handle_defaul
 from django.db import DatabaseError, connections
 from django.utils.connection import ConnectionDoesNotExist
 
+from schema.dialects.privileges import privilege_denied
 from schema.exit_codes import EXIT_FLOW, EXIT_OK, EXIT_UNEXPECTED, EXIT_USAGE  # noqa: F401 -- commands import them here
 
 #: the environment variable that configures each alias (see novaweb.settings)
@@ -169,16 +170,32 @@ class NovaCommand(BaseCommand):
         except Exception as exc:  # noqa: BLE001 -- the contract: one line and 255, never a traceback
             if options.get("traceback"):
                 raise
-            text = str(exc).strip()
-            first = text.splitlines()[0] if text else ""
-            error = CommandError(
-                f"unexpected error: {type(exc).__name__}: {first} (run again with --traceback for details)",
-                returncode=EXIT_UNEXPECTED,
-            )
+            error = self.denied(exc, options.get("database")) or self.unexpected(exc)
             error.__cause__ = exc
         if options.get("format") == "json" and not self._json_written:
             self.emit_json({"database": options.get("database"), "error": str(error), "exit_code": error.returncode})
         raise error
+
+    def denied(self, exc: Exception, alias) -> CommandError | None:
+        """The server refused the change (a user without the privilege, a read-only replica): bad input, not 255."""
+        reason = privilege_denied(exc)
+        if reason is None:
+            return None
+        variable = URL_VARIABLES.get(alias, f"the settings of the '{alias}' alias")
+        return CommandError(
+            f"the '{alias}' database ({describe_database(alias)}) refused the change: {reason}; "
+            f"run it on the primary, as a user with that privilege ({variable})",
+            returncode=self.usage_exit,
+        )
+
+    @staticmethod
+    def unexpected(exc: Exception) -> CommandError:
+        text = str(exc).strip()
+        first = text.splitlines()[0] if text else ""
+        return CommandError(
+            f"unexpected error: {type(exc).__name__}: {first} (run again with --traceback for details)",
+            returncode=EXIT_UNEXPECTED,
+        )
 
     def run_from_argv(self, argv):
         """Django's, with nova-manage's output: one line on stderr (JSON on stdout if asked), then the exit code."""

@@ -10,7 +10,7 @@
 
 from .backends import MissingTool, SnapshotError, snapshot_backend
 from .manifest import Manifest, ManifestError
-from .restore import Verification, restore, verify
+from .restore import Verification, damage_found_in_scratch, restore, verify, verify_in_scratch
 from .take import default_directory, take_snapshot
 
 __all__ = [
@@ -19,9 +19,11 @@ __all__ = [
     "MissingTool",
     "SnapshotError",
     "Verification",
+    "damage_found_in_scratch",
     "default_directory",
     "restore",
     "snapshot_backend",
     "take_snapshot",
     "verify",
+    "verify_in_scratch",
 ]

@@ -64,7 +64,9 @@ def hashed_columns(table: Table) -> list[str]:
 def failure(tool: str, proc) -> str:
     text = proc.stderr.decode(errors="replace") if isinstance(proc.stderr, bytes) else (proc.stderr or "")
     lines = [line for line in text.strip().splitlines() if line.strip()]
-    return f"{Path(tool).name} exited with {proc.returncode}" + (f": {lines[-1]}" if lines else "")
+    # the last error line says what went wrong (pg_dump follows it with the query, "detail: Query was")
+    errors = [line for line in lines if "error" in line.lower()] or lines
+    return f"{Path(tool).name} exited with {proc.returncode}" + (f": {errors[-1]}" if errors else "")
 
 
 class SnapshotBackend:

@@ -13,6 +13,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..schema_json import schema_from_dict
+
 FORMAT = "novaweb-snapshot/1"
 FILE_NAME = "manifest.json"
 
@@ -76,6 +78,11 @@ class Manifest:
             raise ManifestError(f"{path} is not a novaweb snapshot manifest ({FORMAT})")
         try:
             data["tables"] = [TableState(**t) for t in data["tables"]]
-            return cls(**data)
-        except (KeyError, TypeError) as exc:
-            raise ManifestError(f"{path} is incomplete or damaged: {exc}") from None
+            manifest = cls(**data)
+            described = schema_from_dict(manifest.schema).tables
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
+            raise ManifestError(f"{path} is incomplete or damaged: {type(exc).__name__}: {exc}") from None
+        undescribed = [t for t in manifest.table_names if t not in described]
+        if undescribed:  # nothing could verify what a restore gives for it
+            raise ManifestError(f"{path} is damaged: it lists {undescribed[0]} without its schema")
+        return manifest

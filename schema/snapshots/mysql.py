@@ -108,7 +108,11 @@ class MySQLSnapshots(SnapshotBackend):
     def restore(self, directory: Path, manifest, *, clean: bool, atomic: bool = False) -> list[str]:
         source = Path(directory) / manifest.data
         command = [self.restore_tool.path(), *self.client_args(), self.settings["NAME"]]
-        with source.open("rb") as stdin:
+        try:
+            stdin = source.open("rb")
+        except OSError as exc:  # a directory, unreadable: what verification then finds missing says the rest
+            return [f"cannot read the snapshot's data: {exc.strerror or exc}: {source}"]
+        with stdin:
             proc = subprocess.run(command, stdin=stdin, env=self.tool_env(), capture_output=True, check=False)
         return [f"the restore tool reported an error: {failure(command[0], proc)}"] if proc.returncode else []
 

@@ -154,7 +154,7 @@ class PostgreSQLSnapshots(SnapshotBackend):
             for table, fk in incoming:
                 cursor.execute(dialect.drop_foreign_key_sql(q, table, fk))
         proc = subprocess.run([*command, str(source)], env=self.tool_env(), capture_output=True, check=False)
-        if proc.returncode:
+        if proc.returncode and not atomic:
             warnings.append(f"the restore tool reported an error: {failure(tool, proc)}")
         with self.connection.cursor() as cursor:
             for table, fk in incoming:
@@ -163,6 +163,11 @@ class PostgreSQLSnapshots(SnapshotBackend):
                         cursor.execute(dialect.add_foreign_key_sql(q, table, fk))
                 except Exception as exc:  # noqa: BLE001 -- reported, the verification says the rest
                     warnings.append(f"could not put back {fk.describe()} on {table}: {exc}")
+        if proc.returncode and atomic:  # one transaction: rolled back whole, the tables as they were
+            raise SnapshotError(
+                f"nothing was restored (the restore, one transaction, was rolled back): {failure(tool, proc)}"
+                + "".join(f"; {w}" for w in warnings)
+            )
         return warnings
 
     def restore_problem(self, manifest) -> str | None:

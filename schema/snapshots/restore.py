@@ -18,6 +18,7 @@ from ..diff import diff
 from ..introspect import introspect, live_table_names
 from ..schema_json import schema_from_dict
 from .backends import snapshot_backend
+from .databases import scratch_database
 from .manifest import Manifest, ManifestError
 
 
@@ -53,6 +54,28 @@ def restore(manifest: Manifest, directory, connection, *, clean: bool = True, at
     """Load the snapshot's tables into ``connection``'s database (replacing them); returns warnings."""
     check_restorable(manifest, directory, connection)
     return snapshot_backend(connection).restore(Path(directory), manifest, clean=clean, atomic=atomic)
+
+
+def verify_in_scratch(manifest: Manifest, directory, connection) -> Verification:
+    """Restore the snapshot into a scratch database on ``connection``'s server, verify it there, drop it."""
+    with scratch_database(connection) as scratch:
+        warnings = restore(manifest, directory, scratch, clean=False)
+        return verify(manifest, scratch, warnings)
+
+
+def damage_found_in_scratch(manifest: Manifest, directory, connection, warn) -> str | None:
+    """The snapshot's first difference from its manifest (restored and verified in a scratch database),
+    or None: before a restore replaces tables with a cut or edited snapshot. Where no scratch database
+    can be made (the user may not create one), ``warn`` says so and None."""
+    try:
+        result = verify_in_scratch(manifest, directory, connection)
+    except DatabaseError as exc:
+        warn(f"the snapshot could not be checked in a scratch database first: {exc}")
+        return None
+    if result.ok:
+        return None
+    table, problems = next(iter(result.problems.items()))
+    return f"{table}: {problems[0]}"
 
 
 def verify(manifest: Manifest, connection, warnings=()) -> Verification:

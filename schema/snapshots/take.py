@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import shutil
 from pathlib import Path
 
 from django.conf import settings
@@ -50,7 +51,11 @@ def take_snapshot(connection, *, output=None, tables=None, label: str = "", prog
     parent = Path(output) if output else default_directory()
     directory = parent / f"{connection.vendor}-{_database_label(connection)}-{stamp}{'-' + label if label else ''}"
     directory.mkdir(parents=True, exist_ok=False)
-    states, changed = backend.dump(directory, [live[t] for t in names], complete, progress)
+    try:
+        states, changed = backend.dump(directory, [live[t] for t in names], complete, progress)
+    except BaseException:  # no half-written snapshot left to be mistaken for one
+        shutil.rmtree(directory, ignore_errors=True)
+        raise
     manifest = Manifest(
         created_at=now.isoformat(timespec="seconds"),
         vendor=connection.vendor,

@@ -59,14 +59,18 @@ def data_file_with(path, needle: str) -> Path:
     raise AssertionError(f"no file of {path} holds {needle!r}")
 
 
+def edit_sqlite_snapshot(path, sql: str) -> None:
+    """Run ``sql`` on a SQLite snapshot's database file."""
+    conn = sqlite3.connect(Path(path) / "database.sqlite3")
+    conn.execute(sql)
+    conn.commit()
+    conn.close()
+
+
 def edit_a_row(backend, path):
     """Change one instance's hostname inside the snapshot's data."""
     if backend == "sqlite":
-        conn = sqlite3.connect(Path(path) / "database.sqlite3")
-        conn.execute("UPDATE instances SET hostname = 'edited' WHERE id = 7")
-        conn.commit()
-        conn.close()
-        return
+        return edit_sqlite_snapshot(path, "UPDATE instances SET hostname = 'edited' WHERE id = 7")
     file = data_file_with(path, "host-7")
     text = file.read_bytes()
     file.write_bytes(

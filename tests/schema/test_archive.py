@@ -319,3 +319,32 @@ def test_a_foreign_key_refusing_the_delete_keeps_only_that_row(seeded, monkeypat
     assert {r[0] for r in db.fetchall("SELECT hostname FROM instances")} == {"live", "metadata"}
     assert count(db, "shadow_instances") == 6
     assert count(db, "instance_metadata", "instance_id NOT IN (SELECT id FROM instances)") == 0
+
+
+def test_purge_by_date_skips_a_shadow_table_whose_timestamps_are_not_dates(backend, make_db, nova_db_alias):
+    """An operator's shadow_* table with a text deleted_at: PostgreSQL cannot compare it with a date
+    (was exit 255), MySQL and SQLite would compare it as text; it is named and left alone."""
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    db.execute("CREATE TABLE shadow_notes (shadow_id integer PRIMARY KEY, id integer, deleted_at text)")
+    db.execute("INSERT INTO shadow_notes (shadow_id, id, deleted_at) VALUES (1, 1, '2010-01-01'), (2, 2, 'soon')")
+
+    code, out, err = call("db_purge", "--before", "2011-01-01", "--verbose", alias=alias)
+
+    assert (code, err) == (3, "")
+    assert (
+        "Unable to purge table shadow_notes because it has timestamp columns that are not dates and times "
+        "(deleted_at is text)"
+    ) in out
+    assert count(db, "shadow_notes") == 2
+
+
+@pytest.mark.parametrize("sleep", ["nan", "inf", "1e300", "-1"])
+def test_a_sleep_no_clock_can_wait_is_refused_before_any_row_moves(seeded, sleep):
+    db, alias = seeded
+    rows = count(db, "instances")
+    args = ("--until-complete", "--max_rows", "1", "--sleep", sleep)
+    code, out, err = call("db_archive_deleted_rows", *args, alias=alias)
+    assert code == 2, err
+    assert err.startswith("error: --sleep must be a number of seconds from 0 to ") and err.count("\n") == 1
+    assert count(db, "instances") == rows and "shadow_instances" not in tables(db)

@@ -136,3 +136,19 @@ def test_a_shadow_column_missing_is_added_and_the_rows_move(backend, make_db, no
     assert call("db_archive_deleted_rows", database=alias).code == 1
     assert db.fetchall("SELECT id, hostname FROM shadow_instances") == [(1, "h1")]
     assert db.fetchall("SELECT COUNT(*) FROM instances") == [(0,)]
+
+
+def test_a_view_named_like_a_shadow_table_is_refused_before_any_row_moves(backend, make_db, nova_db_alias):
+    db = make_db("dump")
+    deleted_instance(db, 1, "gone")
+    db.execute("CREATE VIEW shadow_instances AS SELECT id, hostname FROM instances")  # an operator's report
+    alias = nova_db_alias(db)
+
+    result = call("db_archive_deleted_rows", database=alias)
+
+    assert result.code == 2, result.err
+    assert result.err == (
+        "error: shadow_instances is a view, not a table the rows of instances can move to: "
+        "rename or drop it, then archive again\n"
+    )
+    assert db.fetchall("SELECT id, hostname FROM instances") == [(1, "gone")]

@@ -5,7 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.backends import MYSQL_HOST, MYSQL_PORT, MYSQL_USER, PG_HOST, PG_PORT, PG_USER, TestDatabase
+from tests.support.backends import (
+    MYSQL_HOST,
+    MYSQL_PORT,
+    MYSQL_USER,
+    PG_HOST,
+    PG_PORT,
+    PG_USER,
+    TestDatabase,
+    read_only_user,
+)
 from tests.support.commands import call
 
 SECRET = "s3cret-Pw"
@@ -202,3 +211,27 @@ def test_db_restore_into_an_unreachable_database_exits_255(case, db_factory, nov
     assert result.code == 255, result
     _one_line_no_traceback(result.err)
     assert "--into: cannot connect to the" in result.err and SECRET not in result.err
+
+
+#: commands that change the database, and what they need to get that far
+CHANGING_COMMANDS = {
+    "db_add_indexes": ({}, None),
+    "db_archive_deleted_rows": ({}, "UPDATE instance_types SET deleted = {true} WHERE id = 5"),
+    "db_null_instance_uuid_scan": ({"delete": True}, "INSERT INTO migrations (id) VALUES (1)"),
+}
+
+
+@pytest.mark.parametrize("backend", ["mysql", "postgresql"])
+@pytest.mark.parametrize("command", CHANGING_COMMANDS)
+def test_a_user_without_the_privilege_gets_one_line_and_exit_2_not_255(backend, make_db, nova_db_alias, command):
+    db = make_db("dump")
+    options, setup = CHANGING_COMMANDS[command]
+    if setup:
+        db.execute(setup.format(true="TRUE" if backend == "postgresql" else "1"))
+    with read_only_user(db) as reader:
+        alias = nova_db_alias(reader)
+        result = call(command, database=alias, **options)
+    assert result.code == 2, result.err
+    _one_line_no_traceback(result.err)
+    assert f"database ({backend} novatest_reader_" in result.err
+    assert "refused the change: " in result.err and "unexpected" not in result.err

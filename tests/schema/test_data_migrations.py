@@ -284,6 +284,79 @@ def test_null_instance_uuid_scan_and_delete(make_db, run_manage, nova_db_alias):
     assert out.strip() == "There were no records found where instance_uuid was NULL."
 
 
+@pytest.mark.parametrize("backend", ["mysql", "postgresql"])  # SQLite's CHECK (deleted IN (0, 1)) keeps the column
+def test_a_table_whose_deleted_column_was_dropped_does_not_stop_the_others(backend, make_db, nova_db_alias):
+    db = make_db("dump")
+    db.execute("ALTER TABLE agent_builds DROP COLUMN deleted")  # the first table deleted_null_to_false visits
+    db.execute("INSERT INTO instances (id, deleted) VALUES (1, NULL), (2, NULL)")
+    alias = nova_db_alias(db)
+    assert pending_counts(connections[alias])["deleted_null_to_false"] == 2
+
+    code, out, err = call(alias, "db_online_data_migrations")
+
+    assert (code, err) == (0, ""), out
+    assert "2 rows matched query deleted_null_to_false, 2 migrated" in out
+    assert count(db, "instances", "deleted IS NULL") == 0
+
+
+@pytest.mark.parametrize("backend", ["mysql", "postgresql"])
+def test_null_uuid_scan_passes_over_a_table_whose_instance_column_was_dropped(backend, make_db, nova_db_alias):
+    db = make_db("dump")
+    seed_null_uuid_instances(db)
+    db.execute("ALTER TABLE migrations DROP COLUMN instance_uuid")
+    alias = nova_db_alias(db)
+
+    code, out, err = call(alias, "db_null_instance_uuid_scan")
+    assert (code, err) == (1, "")
+    assert "'migrations'" not in out and "There are 2 records in the 'instances' table" in out
+
+    code, out, err = call(alias, "db_null_instance_uuid_scan", "--delete")
+    assert (code, err) == (0, "")
+    assert count(db, "instances", "uuid IS NULL") == 0 and count(db, "migrations") == 1
+
+
+@pytest.mark.parametrize("columns", [1, 2])
+def test_null_uuid_delete_refuses_rows_another_applications_foreign_key_still_refers_to(
+    backend, make_db, nova_db_alias, columns
+):
+    db = make_db("dump")
+    seed_null_uuid_instances(db)
+    if columns == 1:  # another application's table pointing at an instance by id
+        db.execute("CREATE TABLE billing (id integer PRIMARY KEY, instance_id integer REFERENCES instances (id))")
+        db.execute("INSERT INTO billing (id, instance_id) VALUES (1, 3), (2, 1)")
+    else:  # by a pair of columns (an operator's unique key of instances)
+        db.execute("CREATE UNIQUE INDEX ux_id_hostname ON instances (id, hostname)")
+        db.execute(
+            "CREATE TABLE billing (id integer PRIMARY KEY, instance_id integer, host varchar(255), "
+            "FOREIGN KEY (instance_id, host) REFERENCES instances (id, hostname))"
+        )
+        db.execute("INSERT INTO billing (id, instance_id, host) VALUES (1, 3, 'healthy'), (2, 1, 'orphan')")
+    alias = nova_db_alias(db)
+    tables_before = sorted(t for (t,) in db.fetchall(TABLES_SQL[backend]))
+    counts = {t: count(db, t) for t in ("instances", "instance_metadata", "block_device_mapping", "fixed_ips")}
+
+    code, out, err = call(alias, "db_null_instance_uuid_scan", "--delete")
+
+    assert code == 2, out + err
+    assert err.count("\n") == 1 and "unexpected" not in err
+    assert "nothing was deleted" in err and "billing(instance_id" in err and "-> instances" in err
+    assert {t: count(db, t) for t in counts} == counts
+    assert count(db, "fixed_ips", "instance_id IS NULL") == 0  # not detached either
+    assert sorted(t for (t,) in db.fetchall(TABLES_SQL[backend])) == tables_before  # no backup left behind
+
+    db.execute("DELETE FROM billing WHERE id = 2")
+    code, out, err = call(alias, "db_null_instance_uuid_scan", "--delete")
+    assert code == 0, err
+    assert count(db, "instances", "uuid IS NULL") == 0
+
+
+TABLES_SQL = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'table'",
+    "mysql": "SELECT table_name FROM information_schema.tables WHERE table_schema = DATABASE()",
+    "postgresql": "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()",
+}
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("backend", ["sqlite"])  # the counts are checked on every backend above
 def test_admin_schema_page_shows_rows_to_migrate(make_db, nova_db_alias, admin_client):

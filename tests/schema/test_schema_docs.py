@@ -19,6 +19,7 @@ from schema.docs.document import build, document
 from schema.docs.erd import dot_source, render_svg
 from schema.docs.lint import lint
 from tests.support.backends import catalog
+from tests.support.commands import call
 
 #: Relations Nova uses without a foreign key, on every backend (the models' db_constraint=False).
 UNCONSTRAINED = {
@@ -256,3 +257,17 @@ def test_db_schema_doc_writes_self_contained_html(db_factory, nova_db_alias, run
         bad.returncode == 2
         and bad.stderr.strip() == "error: unknown table 'nope' (see db_schema_doc --format json for the list)"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--format", "markdown", "--table", "instances"), "use it with --format dot, not markdown"),
+        (("--table", "instances"), "not html"),
+        (("--output", ""), "--output needs a path"),  # --output "$OUT" with the variable unset
+    ],
+)
+def test_db_schema_doc_options_that_would_be_ignored_are_refused(backend, make_db, nova_db_alias, args, says):
+    result = call("db_schema_doc", *args, database=nova_db_alias(make_db("dump")))
+    assert result.code == 2 and says in result.err
+    assert result.out == "" and result.err.count("\n") == 1

@@ -4,12 +4,15 @@ Each test seeds awkward rows into a clone of the Essex reference dump; what
 a restore gave back is read with the tests' own catalog queries and rows.
 """
 
+import json
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.schema.snapshot_support import all_rows, edit_a_row, manifest, seed, truncate
-from tests.support.backends import catalog
+from tests.support.backends import catalog, read_only_user
 from tests.support.commands import call
 
 
@@ -95,12 +98,76 @@ def test_restore_into_the_nova_database_puts_back_rows_changed_since(backend, se
     assert call("db_drift", database=alias).code == 0
 
 
+@pytest.mark.parametrize("damage", [truncate, edit_a_row])
+def test_a_damaged_snapshot_is_not_restored_into_the_nova_database(backend, seeded, tmp_path, damage):
+    db, alias = seeded
+    path = snapshot(alias, tmp_path, "instances", "fixed_ips")
+    db.execute("UPDATE instances SET hostname = 'since' WHERE id = 3")  # what --yes was to replace
+    now = {t: all_rows(db, t) for t in ("instances", "fixed_ips")}
+    damage(backend, path)
+
+    result = call("db_restore", path, database=alias, yes=True)
+
+    assert result.code == 1, result.out + result.err
+    assert "not restored: the snapshot does not hold what its manifest says (" in result.err
+    assert result.err.strip().endswith("was not changed")
+    assert {t: all_rows(db, t) for t in now} == now
+
+
+def test_a_manifest_listing_a_table_it_has_no_schema_for_is_refused(backend, seeded, tmp_path):
+    """Nothing could verify such a table: "verified equal" would be a claim about a table never restored."""
+    db, alias = seeded
+    path = snapshot(alias, tmp_path, "instances")
+    info = manifest(path)
+    info["tables"].append({"name": "ghost", "rows": 3, "checksum": "1"})
+    (Path(path) / "manifest.json").write_text(json.dumps(info))
+
+    result = call("db_restore", path, database=alias, verify_only=True)
+
+    assert result.code == 2, result.out + result.err
+    assert result.err.strip() == f"error: {path}/manifest.json is damaged: it lists ghost without its schema"
+
+    info["tables"].pop()
+    info["schema"]["tables"]["instances"]["columns"] = ["id"]  # edited into what is no schema
+    (Path(path) / "manifest.json").write_text(json.dumps(info))
+    result = call("db_restore", path, database=alias, verify_only=True)
+    assert result.code == 2 and "manifest.json is incomplete or damaged: AttributeError" in result.err
+
+
+def test_restore_into_the_nova_database_under_a_view_of_the_operators(backend, seeded, tmp_path):
+    """PostgreSQL will not drop a table a view reads: its one-transaction restore rolls back, and says
+    nothing was restored (it said "restored, but not equal"). MySQL and SQLite restore under the view."""
+    db, alias = seeded
+    db.execute("CREATE VIEW v_hosts AS SELECT id, hostname FROM instances")
+    before = all_rows(db, "instances")
+    path = snapshot(alias, tmp_path, "instances")
+    db.execute("UPDATE instances SET hostname = 'changed' WHERE id < 5")
+    changed = all_rows(db, "instances")
+
+    result = call("db_restore", path, database=alias, yes=True)
+
+    if backend == "postgresql":
+        assert result.code == 1, result.out + result.err
+        assert result.err.startswith("nothing was restored (the restore, one transaction, was rolled back): ")
+        assert "cannot drop table public.instances because other objects depend on it" in result.err
+        assert result.err.count("\n") == 1 and result.out == ""
+        assert all_rows(db, "instances") == changed
+    else:
+        assert result.code == 0, result.out + result.err
+        assert all_rows(db, "instances") == before
+    assert len(db.fetchall("SELECT * FROM v_hosts")) == len(before)
+
+
 def test_bad_input_exits_2_with_one_line(backend, seeded, tmp_path):
     db, alias = seeded
     missing = call("db_restore", str(tmp_path / "nowhere"), database=alias, verify_only=True)
     assert missing.code == 2 and "not a snapshot" in missing.err
     unknown = call("db_snapshot", database=alias, output=str(tmp_path), tables="instances,nosuch")
     assert unknown.code == 2 and "nosuch" in unknown.err
+    for empty in ("", " , "):  # --tables "$TABLES" with the variable unset: not every table
+        nothing = call("db_snapshot", database=alias, output=str(tmp_path / "empty"), tables=empty)
+        assert nothing.code == 2 and "--tables needs at least one table name" in nothing.err
+    assert not (tmp_path / "empty").exists()
     bad_url = call("db_restore", snapshot(alias, tmp_path, "instances"), into="nosuch://x")
     assert bad_url.code == 2 and "--into" in bad_url.err
 
@@ -138,3 +205,25 @@ def test_any_text_survives_a_verified_restore(backend, seeded, tmp_path, values)
     path = snapshot(alias, tmp_path, "instances")
     result = call("db_restore", path, database=alias, verify_only=True)
     assert result.code == 0, result.out + result.err
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])  # mariadb-dump needs no more than SELECT
+def test_a_dump_the_server_refuses_says_why_and_leaves_no_half_snapshot(backend, make_db, nova_db_alias, tmp_path):
+    db = make_db("dump")
+    with read_only_user(db) as reader:  # may read the tables, not the sequences pg_dump reads too
+        result = call("db_snapshot", database=nova_db_alias(reader), output=str(tmp_path))
+    assert result.code == 1
+    assert "pg_dump: error: query failed: ERROR:  permission denied for sequence" in result.err, result.err
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("backend", ["mysql"])  # SQLite and PostgreSQL said so already: exit 1, the table missing
+def test_a_snapshot_whose_dump_file_is_a_directory_fails_verification(backend, seeded, tmp_path):
+    db, alias = seeded
+    path = Path(snapshot(alias, tmp_path, "instances"))
+    (path / "dump.sql").unlink()
+    (path / "dump.sql").mkdir()
+    result = call("db_restore", str(path), database=alias, verify_only=True)
+    assert result.code == 1, result.err
+    assert "warning: cannot read the snapshot's data: Is a directory" in result.err
+    assert result.err.splitlines()[-1] == "restored, but not equal to the snapshot: instances"

@@ -48,3 +48,35 @@ def test_db_add_indexes_creates_what_is_missing_and_drift_ignores_it(backend, ma
     assert _index_columns(catalog(db)) >= WANTED
     again = call("db_add_indexes", database=alias)
     assert (again.code, again.out.strip()) == (0, "Nothing to do: every suggested index is there.")
+
+
+def test_an_index_of_other_columns_already_named_as_planned_is_refused_before_any_change(
+    backend, make_db, nova_db_alias
+):
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    db.execute("CREATE INDEX novaweb_ix_fixed_ips_address ON fixed_ips (reserved)")
+    before = catalog(db)
+
+    for dry_run in (True, False):
+        refused = call("db_add_indexes", database=alias, dry_run=dry_run)
+        assert refused.code == 2, refused.out + refused.err
+        assert refused.err == (
+            "error: novaweb_ix_fixed_ips_address is already the name of an index of fixed_ips (reserved), "
+            "not the one on fixed_ips (address): rename or drop it, then run again (nothing was created)\n"
+        )
+        assert catalog(db) == before  # not half-done: no other index was created either
+
+
+def test_the_planned_name_on_another_table(backend, make_db, nova_db_alias):
+    """Index names are the schema's on PostgreSQL and SQLite (refused), the table's on MySQL (no clash)."""
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    db.execute("CREATE INDEX novaweb_ix_floating_ips_address ON networks (label)")
+    done = call("db_add_indexes", database=alias)
+    if backend == "mysql":
+        assert done.code == 0, done.err
+        assert ("floating_ips", ("address",)) in _index_columns(catalog(db))
+    else:
+        assert done.code == 2 and "already the name of an index of networks (label)" in done.err
+        assert ("floating_ips", ("address",)) not in _index_columns(catalog(db))

@@ -8,6 +8,7 @@ equal what they were.
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import time
 
 import pytest
 
-from tests.schema.snapshot_support import all_rows, manifest, seed
+from tests.schema.snapshot_support import all_rows, data_file_with, edit_sqlite_snapshot, manifest, seed
 from tests.schema.test_safe_sync import reshape_s3_uuid
 from tests.support.backends import REPO_ROOT, catalog
 from tests.support.commands import call
@@ -272,3 +273,232 @@ def test_the_admin_schema_page_shows_the_history_with_the_undo_command(backend, 
     assert call("db_undo", database=alias).code == 0
     page = admin_client.get("/admin/schema/").content.decode()
     assert "db_undo 2<" not in page and '<code class="undo-command">./manage.py db_undo 1</code>' in page
+
+
+#: a history row edited by hand: (column, value) -> what the refusal names
+DAMAGED_ROWS = {
+    "plan cut short": ("plan", '{"operations": [', "plan is not JSON"),
+    "plan not an object": ("plan", "[]", "plan is not a JSON object"),
+    "before_schema emptied": ("before_schema", "{}", "before_schema is not a schema"),
+    "backups not a list": ("backups", '{"backup": "x"}', "backups is not a JSON array"),
+    "status made up": ("status", "done", "status 'done' is none of"),
+}
+
+
+@pytest.mark.parametrize("damage", DAMAGED_ROWS)
+def test_a_history_row_edited_by_hand_is_refused_with_one_line_and_nothing_changed(
+    backend, make_db, nova_db_alias, damage
+):
+    db = make_db("dump")
+    db.execute("DROP INDEX project_id ON instances" if backend == "mysql" else "DROP INDEX project_id")
+    alias = nova_db_alias(db)
+    assert call("db_sync", database=alias).code == 0
+    column, value, named = DAMAGED_ROWS[damage]
+    db.execute(f"UPDATE novaweb_sync_history SET {column} = {db.placeholder}", (value,))
+    before = catalog(db)
+
+    for dry_run in (True, False):
+        refused = call("db_undo", database=alias, dry_run=dry_run)
+        assert refused.code == 2, refused.err
+        assert refused.err.count("\n") == 1 and named in refused.err and "sync 1's row" in refused.err
+        assert "unexpected" not in refused.err
+    assert catalog(db) == before
+
+
+@pytest.mark.django_db
+def test_the_admin_schema_page_shows_a_history_row_that_cannot_be_read(backend, make_db, nova_db_alias, admin_client):
+    db = make_db("dump")
+    alias = nova_db_alias(db, alias="nova")
+    db.execute("DROP INDEX project_id ON instances" if backend == "mysql" else "DROP INDEX project_id")
+    assert call("db_sync", database=alias).code == 0
+    db.execute("UPDATE novaweb_sync_history SET plan = '[1, 2]', backups = 'not json'")
+    response = admin_client.get("/admin/schema/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "its row cannot be read (plan is not a JSON object; backups is not JSON)" in page
+    assert "undo-command" not in page
+
+
+#: what an operator did by hand to the backup table a destructive sync made
+BACKUP_DAMAGE = {
+    "dropped": ("DROP TABLE {backup}", "is gone"),
+    "emptied": ("DELETE FROM {backup}", "holds 0 rows, the sync put 5 there"),
+    "column dropped": ("ALTER TABLE {backup} DROP COLUMN extra_note", "lacks extra_note"),
+}
+
+
+def destructive_sync_of_a_noted_column(db, alias, **options):
+    """instance_types.extra_note, one value per flavor, dropped by db_sync --allow-destructive: its backup's name."""
+    db.execute("ALTER TABLE instance_types ADD COLUMN extra_note varchar(40)")
+    db.execute("UPDATE instance_types SET extra_note = name")
+    sync = call("db_sync", database=alias, allow_destructive=True, **options)
+    assert sync.code == 0, sync.err
+    return re.search(r"into (novaweb_backup_\w+)", sync.out).group(1)
+
+
+@pytest.mark.parametrize("damage", BACKUP_DAMAGE)
+def test_undo_refuses_before_any_change_when_a_backup_it_needs_was_altered_by_hand(
+    backend, make_db, nova_db_alias, damage
+):
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    backup = destructive_sync_of_a_noted_column(db, alias)
+    statement, named = BACKUP_DAMAGE[damage]
+    db.execute(statement.format(backup=backup))
+    before = catalog(db)
+
+    refused = call("db_undo", database=alias)
+
+    assert refused.code == 1, refused.out + refused.err
+    assert f"the sync's backup {backup} {named}" in refused.err and "took no snapshot" in refused.err
+    assert catalog(db) == before  # not half-undone: no empty extra_note column added
+    assert call("db_undo", database=alias).code == 1  # and still refused: never "undone" without the values
+
+
+@pytest.mark.parametrize("damage", BACKUP_DAMAGE)
+def test_undo_takes_the_values_from_the_snapshot_when_a_backup_was_altered_by_hand(
+    backend, make_db, nova_db_alias, tmp_path, damage
+):
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    flavors = db.fetchall("SELECT id, name FROM instance_types ORDER BY id")
+    backup = destructive_sync_of_a_noted_column(db, alias, snapshot=True, snapshot_dir=str(tmp_path))
+    db.execute(BACKUP_DAMAGE[damage][0].format(backup=backup))
+
+    undo = call("db_undo", database=alias)
+
+    assert undo.code == 0, undo.out + undo.err
+    assert f"No inverse keeps the data: the sync's backup {backup}" in undo.out
+    assert db.fetchall("SELECT id, extra_note FROM instance_types ORDER BY id") == flavors
+
+
+def expand_that_only_the_snapshot_can_undo(db, alias, snapshot_dir):
+    """db_expand relaxes s3_images.deleted_at (5 rows) with a snapshot; then a row with a NULL there is
+    written, which no tightening can keep: the undo must come from the snapshot. Returns the snapshot."""
+    reshape_s3_uuid(db, "varchar(36)", nullable=False, deleted_at_not_null=True)
+    p = db.placeholder
+    for i in range(1, 6):
+        db.execute(f"INSERT INTO s3_images (id, uuid, deleted_at) VALUES ({p}, {p}, {p})", (i, f"u{i}", "2012-01-01"))
+    expand = call("db_expand", database=alias, snapshot=True, snapshot_dir=str(snapshot_dir), format="json")
+    assert expand.code == 0, expand.err
+    db.execute("INSERT INTO s3_images (id, uuid) VALUES (6, 'written-since')")
+    return json.loads(expand.out)["snapshot"]
+
+
+def damage_s3_images_in(backend, path):
+    """Lose rows of s3_images inside the snapshot, as a full disk or a careless edit would."""
+    if backend == "sqlite":
+        return edit_sqlite_snapshot(path, "DELETE FROM s3_images WHERE id > 2")
+    file = data_file_with(path, "u3")
+    file.write_bytes(file.read_bytes().split(b"u3")[0])
+
+
+def test_undo_refuses_a_damaged_snapshot_before_replacing_anything(backend, make_db, nova_db_alias, tmp_path):
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    snapshot = expand_that_only_the_snapshot_can_undo(db, alias, tmp_path)
+    damage_s3_images_in(backend, snapshot)
+    before = state(db)
+
+    refused = call("db_undo", database=alias)
+
+    assert refused.code == 1, refused.out + refused.err
+    assert f"its snapshot {snapshot} does not hold what its manifest says (s3_images:" in refused.err
+    assert "nothing was changed" in refused.err
+    assert state(db) == before
+    assert len(db.fetchall("SELECT id FROM s3_images")) == 6
+
+
+def test_undo_from_the_snapshot_keeps_the_rows_written_since_in_a_backup(backend, make_db, nova_db_alias, tmp_path):
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    expand_that_only_the_snapshot_can_undo(db, alias, tmp_path)
+    now = all_rows(db, "s3_images")
+
+    undo = call("db_undo", database=alias)
+
+    assert undo.code == 0, undo.out + undo.err
+    assert [r["id"] for r in all_rows(db, "s3_images")] == [1, 2, 3, 4, 5]  # as the snapshot has it
+    kept = re.search(r"Backed up 6 rows of s3_images as they are now into (novaweb_backup_\w+)", undo.out).group(1)
+    backup = [{k: v for k, v in r.items() if k != "novaweb_backup_id"} for r in all_rows(db, kept)]
+    assert sorted(backup, key=lambda r: r["id"]) == now  # the row written since the sync is there
+
+
+def test_undo_whose_snapshot_directory_was_deleted_refuses_in_one_line(backend, make_db, nova_db_alias, tmp_path):
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    snapshot = expand_that_only_the_snapshot_can_undo(db, alias, tmp_path)
+    shutil.rmtree(snapshot)
+    before = state(db)
+
+    refused = call("db_undo", database=alias)
+
+    assert refused.code == 1
+    assert refused.err.count("\n") == 1, refused.err
+    assert f"and the sync's snapshot cannot be used ({snapshot} is not a snapshot" in refused.err
+    assert state(db) == before
+
+
+def test_undo_refuses_to_bring_back_empty_a_column_a_later_sync_dropped_whose_row_was_deleted(
+    backend, make_db, nova_db_alias
+):
+    """db_expand (sync 1), then db_contract --allow-destructive drops a column (sync 2, backed up), then
+    sync 2's history row is deleted by hand: undoing sync 1 must not add the column back empty, exit 0."""
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    db.execute("ALTER TABLE instance_types ADD COLUMN extra_note varchar(40)")
+    db.execute("UPDATE instance_types SET extra_note = name")
+    db.execute("DROP INDEX project_id ON instances" if backend == "mysql" else "DROP INDEX project_id")
+    assert call("db_expand", database=alias).code == 0
+    assert call("db_contract", database=alias, allow_destructive=True).code == 0
+    db.execute("DELETE FROM novaweb_sync_history WHERE id = 2")
+    before = catalog(db)
+
+    refused = call("db_undo", database=alias)
+
+    assert refused.code == 1, refused.out + refused.err
+    assert "add column instance_types.extra_note" in refused.err and "dropped after sync 1" in refused.err
+    assert catalog(db) == before
+
+
+@pytest.mark.django_db
+def test_the_statements_table_dropped_by_hand_leaves_the_history_readable_and_undoable(
+    backend, make_db, nova_db_alias, admin_client
+):
+    db = make_db("dump")
+    alias = nova_db_alias(db, alias="nova")
+    before = catalog(db)
+    db.execute("DROP INDEX project_id ON instances" if backend == "mysql" else "DROP INDEX project_id")
+    dropped = catalog(db)
+    assert call("db_sync", database=alias).code == 0
+    db.execute("DROP TABLE novaweb_sync_statements")  # "the history is too big"
+
+    page = admin_client.get("/admin/schema/")
+    assert page.status_code == 200
+    assert re.search(r"not known \(novaweb_sync_statements is gone\) of \d", page.content.decode())
+    dry = call("db_undo", database=alias, dry_run=True)
+    assert dry.code == 0, dry.err
+    assert re.search(r"applied: not known \(novaweb_sync_statements is gone\) of \d statements ran", dry.out)
+    undo = call("db_undo", database=alias)
+    assert undo.code == 0, undo.err
+    assert {t: v for t, v in catalog(db).items() if not t.startswith("novaweb_")} == {
+        t: v for t, v in dropped.items() if not t.startswith("novaweb_")
+    }
+    assert before != dropped
+
+
+def test_an_undo_killed_after_dropping_a_table_it_restores_goes_on_from_the_snapshot(
+    backend, make_db, nova_db_alias, tmp_path
+):
+    """The restore of s3_images from the snapshot was killed after its DROP TABLE (MySQL's dump drops
+    first); the next db_undo must restore it again, not create it empty, nor refuse for good."""
+    db = make_db("dump")
+    alias = nova_db_alias(db)
+    expand_that_only_the_snapshot_can_undo(db, alias, tmp_path)
+    db.execute("DROP TABLE s3_images")
+
+    undo = call("db_undo", database=alias)
+
+    assert undo.code == 0, undo.out + undo.err
+    assert "create table s3_images: the sync never dropped it" in undo.out
+    assert [r["id"] for r in all_rows(db, "s3_images")] == [1, 2, 3, 4, 5]

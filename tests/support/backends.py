@@ -555,3 +555,27 @@ def _catalog_postgresql(cur):
             fk[2].append(ref_col)
     _store_fks(result, fks)
     return result
+
+
+@contextlib.contextmanager
+def read_only_user(db):
+    """``db`` as a user who may only SELECT (a reporting account pointed at the command by mistake)."""
+    user = f"novatest_reader_{os.getpid()}"
+    if db.backend == "mysql":
+        _admin("mysql", f"CREATE USER '{user}'@'%'")
+        _admin("mysql", f"GRANT SELECT ON `{db.name}`.* TO '{user}'@'%'")
+        url = f"mysql://{user}@{MYSQL_HOST}:{MYSQL_PORT}/{db.name}"
+    else:
+        _admin("postgresql", f"CREATE ROLE {user} LOGIN")
+        db.execute(f"GRANT CONNECT ON DATABASE {db.name} TO {user}")
+        db.execute(f"GRANT USAGE ON SCHEMA public TO {user}")
+        db.execute(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {user}")
+        url = f"postgres://{user}@{PG_HOST}:{PG_PORT}/{db.name}"
+    try:
+        yield TestDatabase(db.backend, db.name, url)
+    finally:
+        if db.backend == "mysql":
+            _admin("mysql", f"DROP USER '{user}'@'%'")
+        else:
+            db.execute(f"DROP OWNED BY {user}")
+            _admin("postgresql", f"DROP ROLE {user}")

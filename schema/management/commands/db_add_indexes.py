@@ -1,9 +1,9 @@
 """Create the indexes the inventory needs at scale (see schema.suggested_indexes), online."""
 
 from schema.locking import SyncLock
-from schema.management.base import NovaCommand
+from schema.management.base import EXIT_USAGE, CommandExit, NovaCommand
 from schema.plan import apply_statements
-from schema.suggested_indexes import missing_indexes, statements_for
+from schema.suggested_indexes import missing_indexes, name_clashes, statements_for
 
 
 class Command(NovaCommand):
@@ -21,6 +21,9 @@ class Command(NovaCommand):
         self.require_nova_schema(connection)
         with SyncLock(connection, notify=self.stderr.write):
             missing = missing_indexes(connection)
+            clashes = name_clashes(connection, missing)
+            if clashes:
+                raise CommandExit(EXIT_USAGE, f"{clashes[0]}: rename or drop it, then run again (nothing was created)")
             statements = statements_for(connection, missing)
             if options["format"] == "json":
                 self.emit_json(

@@ -7,6 +7,7 @@ unexpected error. ``--max-replica-lag SECONDS`` waits
 between batches while the read replica is further behind than that.
 """
 
+import threading
 import time
 
 from django.core.management.base import CommandError
@@ -68,8 +69,11 @@ class Command(NovaCommand):
     def handle(self, *args, **options):
         max_rows = self._max_rows(options["max_rows"])
         before = self._before(options["before"])
-        if options["sleep"] < 0:
-            raise CommandError("--sleep must not be negative", returncode=EXIT_USAGE)
+        if not 0 <= options["sleep"] <= threading.TIMEOUT_MAX:  # NaN too: it compares false
+            raise CommandError(
+                f"--sleep must be a number of seconds from 0 to {threading.TIMEOUT_MAX:.0f} (got {options['sleep']})",
+                returncode=EXIT_USAGE,
+            )
         connection = self.connect(options["database"])
         self.require_nova_schema(connection)
         progress = Progress(1, "Archiving")

@@ -8,8 +8,8 @@ for what happens to rows that belong to an instance without a uuid.
 
 from django.core.management.base import CommandError
 
-from schema.management.base import EXIT_FLOW, NovaCommand
-from schema.null_instance_uuids import DETACH, delete, scan
+from schema.management.base import EXIT_FLOW, EXIT_USAGE, NovaCommand
+from schema.null_instance_uuids import DETACH, StillReferred, delete, scan
 
 
 class Command(NovaCommand):
@@ -32,7 +32,10 @@ class Command(NovaCommand):
         connection = self.connect(options["database"])
         self.require_nova_schema(connection)
         found = scan(connection)
-        cleanup = delete(connection, found) if options["delete"] and found.found else None
+        try:
+            cleanup = delete(connection, found) if options["delete"] and found.found else None
+        except StillReferred as exc:
+            raise CommandError(str(exc), returncode=EXIT_USAGE) from None
         if options["format"] == "json":
             self.emit_json(
                 {

@@ -23,7 +23,15 @@ from schema.management.base import (
     unreachable_message,
 )
 from schema.reporting import format_rows
-from schema.snapshots import Manifest, ManifestError, MissingTool, SnapshotError, restore, verify
+from schema.snapshots import (
+    Manifest,
+    ManifestError,
+    MissingTool,
+    SnapshotError,
+    damage_found_in_scratch,
+    restore,
+    verify,
+)
 from schema.snapshots.databases import BadDatabaseURL, config_from_url, scratch_database, temporary_alias
 from schema.snapshots.restore import check_restorable
 
@@ -70,7 +78,25 @@ class Command(NovaCommand):
                     manifest, scratch, "a scratch database (dropped afterwards)", clean=False
                 )
         self.confirm(manifest, connection)
+        self.refuse_damaged(manifest, connection)
         return self.restore_and_verify(manifest, connection, describe_database(connection.alias), atomic=True)
+
+    def refuse_damaged(self, manifest, connection) -> None:
+        """Not restored (1) into the Nova database: a snapshot that is not what its manifest says (cut, edited)."""
+        try:
+            damage = damage_found_in_scratch(
+                manifest, self.options["snapshot"], connection, warn=lambda m: self.stderr.write(f"warning: {m}")
+            )
+        except MissingTool as exc:
+            raise CommandExit(EXIT_USAGE, str(exc)) from None
+        except SnapshotError as exc:
+            raise CommandExit(EXIT_FLOW, str(exc)) from None
+        if damage:
+            raise CommandExit(
+                EXIT_FLOW,
+                f"not restored: the snapshot does not hold what its manifest says ({damage}); "
+                f"{describe_database(connection.alias)} was not changed",
+            )
 
     def check(self, manifest, connection) -> None:
         try:

@@ -26,6 +26,13 @@ class Command(NovaCommand):
         parser.add_argument("--table", help="dot only: the diagram of this table and its neighbours.")
 
     def handle(self, *args, **options):
+        if options["output"] == "":
+            raise CommandError("--output needs a path (without it: standard output)", returncode=EXIT_USAGE)
+        if options["table"] is not None and options["format"] != "dot":
+            raise CommandError(
+                f"--table draws one table's diagram: use it with --format dot, not {options['format']}",
+                returncode=EXIT_USAGE,
+            )
         output = Path(options["output"]) if options["output"] else None
         if output is not None and not output.parent.is_dir():
             raise CommandError(f"cannot write {output}: no directory {output.parent}", returncode=EXIT_USAGE)

@@ -26,7 +26,9 @@ class Command(NovaCommand):
         parser.add_argument("--tables", metavar="T,...", help="Only these tables (comma-separated).")
 
     def handle(self, *args, **options):
-        tables = [t.strip() for t in options["tables"].split(",") if t.strip()] if options["tables"] else None
+        tables = (
+            [t.strip() for t in options["tables"].split(",") if t.strip()] if options["tables"] is not None else None
+        )
         if tables is not None and not tables:
             raise CommandExit(EXIT_USAGE, "--tables needs at least one table name")
         connection = self.connect(options["database"])
