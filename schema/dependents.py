@@ -40,9 +40,9 @@ def find(connection, operations, live, restoring=None) -> list[Dependent]:
     """
     dialect = dialect_for(connection)
     operations = list(operations)
-    dropped_tables = {op.table for op in operations if op.undermines() == (op.table, None, True)}
+    dropped_tables = {op.table for op in operations if op.kind == "drop_table"}
     dropped_keys = {(op.table, op.have) for op in operations if op.kind == "drop_foreign_key"}
-    found = []
+    found, reads = [], None
     with connection.cursor() as cursor:
         for op in operations:
             target = op.undermines()
@@ -51,7 +51,9 @@ def find(connection, operations, live, restoring=None) -> list[Dependent]:
             table, column, dropped = target
             if not dropped and not dialect.RETYPE_REFUSED_UNDER_VIEWS:
                 continue
-            found += [Dependent(op, view) for view in dialect.views_reading(cursor, table, column)]
+            if reads is None:  # the catalog read once, and only for a plan that drops or retypes
+                reads = dialect.view_reads(cursor)
+            found += [Dependent(op, view) for view in reads.readers(table, column)]
             if dropped:
                 keys = _foreign_keys_to(live, table, column, dropped_tables, dropped_keys, restoring)
                 found += [Dependent(op, key, "references") for key in keys]

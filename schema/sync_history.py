@@ -13,6 +13,7 @@ rule); ids are given out under the sync lock.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import json
 import re
@@ -301,6 +302,16 @@ class StatementRecorder:
         self._note_backup(sql)
         return result
 
+    @contextlib.contextmanager
+    def _own_cursor(self):
+        """A cursor for the recorder's own rows, which it does not record."""
+        self._busy = True
+        try:
+            with self.connection.cursor() as cursor:
+                yield cursor
+        finally:
+            self._busy = False
+
     def _write_down(self, sql: str) -> bool:
         """The row of ``sql``; True when it waits for the DDL's own commit (see the class)."""
         dialect = dialect_for(self.connection)
@@ -308,39 +319,28 @@ class StatementRecorder:
         self.record.started.append(sql)
         columns = ", ".join(q(c) for c in ("sync_id", "seq", "started_at", "statement"))
         joined = dialect.commits_before(sql) and self.connection.get_autocommit()
-        self._busy = True
-        try:
-            with self.connection.cursor() as cursor:
+        with self._own_cursor() as cursor:
+            if joined:
+                cursor.execute("START TRANSACTION")
+            try:
+                cursor.execute(
+                    f"INSERT INTO {q(STATEMENTS_TABLE)} ({columns}) VALUES (%s, %s, %s, %s)",
+                    [self.record.id, len(self.record.started), utc_now(), sql],
+                )
+            except Exception:
                 if joined:
-                    cursor.execute("START TRANSACTION")
-                try:
-                    cursor.execute(
-                        f"INSERT INTO {q(STATEMENTS_TABLE)} ({columns}) VALUES (%s, %s, %s, %s)",
-                        [self.record.id, len(self.record.started), utc_now(), sql],
-                    )
-                except Exception:
-                    if joined:
-                        cursor.execute("ROLLBACK")
-                    raise
-        finally:
-            self._busy = False
+                    cursor.execute("ROLLBACK")
+                raise
         return joined
 
     def _commit_row(self) -> None:
-        self._busy = True
-        try:
-            with self.connection.cursor() as cursor:
-                cursor.execute("COMMIT")
-        finally:
-            self._busy = False
+        with self._own_cursor() as cursor:
+            cursor.execute("COMMIT")
 
     def _note_backup(self, sql: str) -> None:
         """A backup table the sync made (described in full when the sync finishes)."""
         match = _BACKUP_CREATED.match(sql)
         if match:
             self.record.backups.append({"backup": match.group(1)})
-            self._busy = True
-            try:
+            with self._own_cursor():
                 save(self.connection, self.record, "backups")
-            finally:
-                self._busy = False

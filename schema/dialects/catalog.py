@@ -9,7 +9,21 @@ shape and reported as "ignored".
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from ..schema import Check, Column, ForeignKey, Index, Table, UniqueConstraint
+
+
+@dataclass
+class ViewReads:
+    """``(reader, table, column)``: ``"view v_hosts"`` reads ``instances.hostname``; ``column`` None
+    where a reader uses the table without a column of it (``COUNT(*)``)."""
+
+    reads: list = field(default_factory=list)
+
+    def readers(self, table: str, column: str | None = None) -> list[str]:
+        """The readers of ``table`` (any of it), or of its ``column``."""
+        return sorted({r for r, t, c in self.reads if t == table and (column is None or c == column)})
 
 
 class CatalogReader:
@@ -79,9 +93,9 @@ class CatalogReader:
     #: Whether the server refuses to change the type of a column a view reads (PostgreSQL).
     RETYPE_REFUSED_UNDER_VIEWS = False
 
-    def views_reading(self, cursor, table: str, column: str | None = None) -> list[str]:
-        """The views (and rules) that read ``table``, or its ``column``: ``["view v_hosts", ...]``."""
-        return []
+    def view_reads(self, cursor) -> ViewReads:
+        """What the views (and rules) of the database read, from one look at the catalog."""
+        return ViewReads()
 
     # ---- benign differences ---------------------------------------------------
     def ignored_extra_index(self, expected: Table, live: Table, index: Index) -> str | None:

@@ -12,6 +12,7 @@ from ..schema import Check, Column, ForeignKey, Index, Table
 from ..statements import Statement
 from ..type_rules import type_info
 from .base import Dialect
+from .catalog import ViewReads
 from .galera import ClusterSyncLock, is_galera
 from .load_data import has_local_infile, load_data_session, local_infile
 from .types import TypeRules
@@ -215,21 +216,14 @@ class MySQLDialect(MySQLTypes, Dialect):
     def commits_before(self, sql):
         return self._COMMITS_BEFORE.match(sql) is not None
 
-    def views_reading(self, cursor, table, column=None):
-        # The server keeps each view's query with every name qualified and quoted
-        # (`db`.`table`.`column`): a reference is that text, in any database's views.
+    def view_reads(self, cursor):
         cursor.execute("SELECT DATABASE()")
         (database,) = cursor.fetchone()
-        target = f"{self.quote(database)}.{self.quote(table)}" + (f".{self.quote(column)}" if column else "")
         cursor.execute(
             "SELECT table_schema, table_name, view_definition FROM information_schema.views "
             "ORDER BY table_schema, table_name"
         )
-        return [
-            f"view {name}" if schema == database else f"view {schema}.{name}"
-            for schema, name, definition in cursor.fetchall()
-            if target in (definition or "")
-        ]
+        return ViewDefinitions(self.quote, database, cursor.fetchall())
 
     @staticmethod
     def _query(cursor, sql, order_by):
@@ -318,3 +312,19 @@ class MySQLDialect(MySQLTypes, Dialect):
     def release_sync_lock(self):
         with self.connection.cursor() as cursor:
             cursor.execute("SELECT RELEASE_LOCK(CONCAT('novaweb_sync.', DATABASE()))")
+
+
+class ViewDefinitions(ViewReads):
+    """MySQL keeps no view dependencies, but each view's query with every name qualified and
+    quoted (`db`.`table`.`column`): a view reads what its text names that way, in any database."""
+
+    def __init__(self, quote, database: str, views):
+        super().__init__()
+        self.quote = quote
+        self.database = database
+        self.views = [(name if schema == database else f"{schema}.{name}", text or "") for schema, name, text in views]
+
+    def readers(self, table, column=None):
+        q = self.quote
+        target = f"{q(self.database)}.{q(table)}" + (f".{q(column)}" if column else "")
+        return sorted(f"view {name}" for name, text in self.views if target in text)

@@ -9,6 +9,7 @@ from .. import type_rules
 from ..schema import Check, Column, ForeignKey, Index, Table, UniqueConstraint
 from ..statements import Statement
 from .base import Dialect
+from .catalog import ViewReads
 from .types import TypeRules
 
 #: pg_advisory_lock key of the sync lock (advisory locks are per database): "novaweb" in ASCII.
@@ -271,24 +272,23 @@ class PostgreSQLDialect(PostgreSQLTypes, Dialect):
 
     RETYPE_REFUSED_UNDER_VIEWS = True
 
-    #: The rewrite rules (a view's own, a materialized view's, a rule on another table) whose
-    #: query reads a table, or one of its columns (``refobjsubid``: the column's number).
-    _READERS_SQL = (
+    #: The rewrite rules (a view's own, a materialized view's, a rule on another table) and what
+    #: they read of the current schema's tables: a column (``refobjsubid``, its number) or the table.
+    _READS_SQL = (
         "SELECT DISTINCT CASE v.relkind WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' "
-        "ELSE 'rule on' END, CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname END, v.relname "
+        "ELSE 'rule on' END, CASE WHEN n.nspname = current_schema() THEN '' ELSE n.nspname || '.' END, "
+        "v.relname, t.relname, a.attname "
         "FROM pg_depend d JOIN pg_rewrite r ON r.oid = d.objid JOIN pg_class v ON v.oid = r.ev_class "
-        "JOIN pg_namespace n ON n.oid = v.relnamespace "
+        "JOIN pg_namespace n ON n.oid = v.relnamespace JOIN pg_class t ON t.oid = d.refobjid "
+        "JOIN pg_namespace tn ON tn.oid = t.relnamespace AND tn.nspname = current_schema() "
+        "LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid AND d.refobjsubid > 0 "
         "WHERE d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass "
-        "AND d.refobjid = to_regclass(%s) AND r.ev_class <> d.refobjid"
+        "AND r.ev_class <> d.refobjid"
     )
 
-    def views_reading(self, cursor, table, column=None):
-        sql, params = self._READERS_SQL, [self.quote(table)]
-        if column is not None:
-            sql += " AND d.refobjsubid = (SELECT attnum FROM pg_attribute WHERE attrelid = d.refobjid AND attname = %s)"
-            params.append(column)
-        cursor.execute(sql + " ORDER BY 2, 3", params)
-        return [f"{kind} {schema + '.' if schema else ''}{name}" for kind, schema, name in cursor.fetchall()]
+    def view_reads(self, cursor):
+        cursor.execute(self._READS_SQL)
+        return ViewReads([(f"{kind} {schema}{name}", table, column) for kind, schema, name, table, column in cursor])
 
     def suggested_index_sql(self, table, columns, lookup="exact"):
         # Django compares UPPER(col::text) for iexact / istartswith / icontains.

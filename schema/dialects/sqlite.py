@@ -7,6 +7,7 @@ import sqlite3
 
 from ..schema import Check, Column, ForeignKey, Index, Table, UniqueConstraint
 from .base import Dialect
+from .catalog import ViewReads
 from .types import TypeRules
 
 #: The sync lock: a write transaction (BEGIN IMMEDIATE) held on a small file beside the
@@ -117,19 +118,20 @@ class SQLiteDialect(SQLiteTypes, Dialect):
             keys.append(ForeignKey(tuple(r[1] for r in rows), rows[0][2], tuple(r[3] for r in rows)))
         return keys
 
-    def views_reading(self, cursor, table, column=None):
+    def view_reads(self, cursor):
         # SQLite keeps no dependencies: its authorizer is told every (table, column) that
-        # preparing a view's query reads, through views of views too.
+        # preparing a view's query reads, through views of views too ("" for a table read
+        # without a column of it, as COUNT(*) does).
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name")
         views = [row[0] for row in cursor.fetchall()]
         raw = self.connection.connection
-        found = []
-        for view in views:
-            reads = set()
+        reads = []
 
-            def note(action, arg1, arg2, database, source, reads=reads):
+        for view in views:
+
+            def note(action, table, column, database, source, reader=f"view {view}"):
                 if action == sqlite3.SQLITE_READ:
-                    reads.add((arg1, arg2))
+                    reads.append((reader, table, column or None))
                 return sqlite3.SQLITE_OK
 
             raw.set_authorizer(note)
@@ -139,9 +141,7 @@ class SQLiteDialect(SQLiteTypes, Dialect):
                 continue  # a view that no longer reads (it names what is gone already)
             finally:
                 raw.set_authorizer(None)
-            if any(t == table and (column is None or c == column) for t, c in reads):
-                found.append(f"view {view}")
-        return found
+        return ViewReads(reads)
 
     #: sqlite_stat1 (ANALYZE), sqlite_sequence (AUTOINCREMENT): the prefix is reserved.
     INTERNAL_TABLE_PREFIXES = ("sqlite_",)
